@@ -1,0 +1,4 @@
+from ..utils.registry import Registry
+
+DATASETS = Registry("dataset")
+PIPELINES = Registry("pipeline op")

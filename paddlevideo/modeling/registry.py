@@ -1,0 +1,6 @@
+from ..utils.registry import Registry
+
+BACKBONES = Registry("backbone")
+HEADS = Registry("head")
+RECOGNIZERS = Registry("recognizer")
+LOSSES = Registry("loss")

@@ -1,0 +1,38 @@
+"""Distributed helpers: rank/world size, rank-0-only calls, seeding."""
+import functools
+import os
+import random
+
+import numpy as np
+
+
+def get_dist_info():
+    """``(rank, world_size)`` of this process (``(0, 1)`` when not launched distributed)."""
+    import paddle.distributed as dist
+    try:
+        return dist.get_rank(), dist.get_world_size()
+    except Exception:  # before init_parallel_env on some builds
+        return (int(os.environ.get("PADDLE_TRAINER_ID", 0)),
+                int(os.environ.get("PADDLE_TRAINERS_NUM", 1)))
+
+
+def is_main_process() -> bool:
+    return get_dist_info()[0] == 0
+
+
+def main_only(func):
+    """Run ``func`` only on rank 0; other ranks get ``None``."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if is_main_process():
+            return func(*args, **kwargs)
+        return None
+    return wrapper
+
+
+def set_random_seed(seed: int):
+    """Seed Python ``random``, numpy and paddle with the same value."""
+    import paddle
+    random.seed(seed)
+    np.random.seed(seed)
+    paddle.seed(seed)

@@ -1,0 +1,70 @@
+"""CPU runtime set-up that must happen before ``import paddle``.
+
+``import paddle`` sets ``OMP_NUM_THREADS=1`` when it is unset (one core), and Paddle's bundled MKL
+takes a slow non-AVX2 path on AMD CPUs unless ``MKL_DEBUG_CPU_TYPE=5``: together about 4x slower
+here (see docs/performance.md). Values the user already set are never overridden.
+"""
+import os
+
+_applied = {}
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (affinity mask aware)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def cpu_vendor() -> str:
+    """``vendor_id`` from /proc/cpuinfo (``AuthenticAMD``, ``GenuineIntel``) or '' when unknown."""
+    try:
+        with open("/proc/cpuinfo", "r", encoding="ascii", errors="ignore") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def setup_cpu_runtime(environ=None) -> dict:
+    """Set ``OMP_NUM_THREADS`` (all usable CPUs) and, on AMD, ``MKL_DEBUG_CPU_TYPE=5``.
+
+    Only variables the user has not set are written. Returns ``{var: (value, 'set'|'user')}``
+    describing the outcome, which ``describe_runtime`` turns into the start-up log line.
+    """
+    env = os.environ if environ is None else environ
+    outcome = {}
+    wanted = {"OMP_NUM_THREADS": str(usable_cpus())}
+    if cpu_vendor() == "AuthenticAMD":
+        wanted["MKL_DEBUG_CPU_TYPE"] = "5"
+    for var, value in wanted.items():
+        if var in env:
+            outcome[var] = (env[var], "user")
+        else:
+            env[var] = value
+            outcome[var] = (value, "set")
+    if environ is None:
+        _applied.update(outcome)
+    return outcome
+
+
+def describe_runtime() -> str:
+    """One line for the start-up log: what the CPU runtime set-up did."""
+    if not _applied:
+        return "CPU runtime: not configured (paddlevideo imported after paddle?)"
+    parts = [f"{var}={value}" + (" (user)" if how == "user" else "")
+             for var, (value, how) in sorted(_applied.items())]
+    return f"CPU runtime: {', '.join(parts)} ({usable_cpus()} usable CPUs)"
+
+
+def single_thread_worker(worker_id=None):
+    """``worker_init_fn`` for DataLoader workers: one thread each, so N workers do not fight the trainer."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        import cv2
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass

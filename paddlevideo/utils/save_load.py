@@ -1,0 +1,143 @@
+"""Checkpoint I/O: atomic writes, clear errors on bad files, PaddleVideo's key mapping on load."""
+import os
+import pickle
+import tempfile
+
+from .logger import get_logger
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is missing, empty, corrupt, or does not fit the model; the message names it."""
+
+
+def save(obj, path: str):
+    """``paddle.save(obj, path)`` atomically: temp file in the same folder, fsync, rename.
+
+    A crash at any moment leaves either the old file or the complete new one, never a partial file.
+    """
+    import paddle
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        paddle.save(obj, tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def load(path: str):
+    """``paddle.load(path)`` with one clear ``CheckpointError`` for a missing, empty or corrupt file."""
+    import paddle
+    if not path:
+        raise CheckpointError("no checkpoint path given")
+    if not os.path.exists(path):
+        raise CheckpointError(f"checkpoint not found: {path}")
+    if os.path.isdir(path):
+        raise CheckpointError(f"checkpoint path is a folder, expected a .pdparams/.pdopt file: {path}")
+    if os.path.getsize(path) == 0:
+        raise CheckpointError(f"checkpoint is empty (0 bytes): {path}")
+    try:
+        return paddle.load(path)
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, AttributeError,
+            IndexError, OSError, RuntimeError, ModuleNotFoundError, UnicodeDecodeError) as err:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or not a Paddle checkpoint "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else 'no detail'})") from None
+
+
+def _shape(value):
+    return list(getattr(value, "shape", []))
+
+
+def match_state_dict(model_state: dict, ckpt_state: dict):
+    """Map checkpoint keys onto model keys as PaddleVideo does.
+
+    A model key ``k`` takes ``k`` from the file, else ``backbone.k`` (a whole recognizer's
+    checkpoint into a bare backbone), else ``_layers.k`` (a ``paddle.DataParallel`` checkpoint).
+    Returns ``(matched, missing, unexpected, mismatched)`` where ``matched`` maps model key ->
+    value and ``mismatched`` lists ``(key, model_shape, ckpt_shape)``.
+    """
+    stripped = {}
+    for key, value in ckpt_state.items():
+        plain = key[len("_layers."):] if key.startswith("_layers.") else key
+        stripped.setdefault(plain, value)
+    matched, missing, mismatched, used = {}, [], [], set()
+    for key, param in model_state.items():
+        for candidate in (key, "backbone." + key):
+            if candidate in stripped:
+                break
+        else:
+            missing.append(key)
+            continue
+        value = stripped[candidate]
+        used.add(candidate)
+        if _shape(value) != _shape(param):
+            mismatched.append((key, _shape(param), _shape(value)))
+            continue
+        matched[key] = value
+    unexpected = [k for k in stripped if k not in used]
+    return matched, missing, unexpected, mismatched
+
+
+def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_progress: bool = True):
+    """Load ``path`` into ``model`` (a Layer), reporting what did not load.
+
+    Keys are mapped by ``match_state_dict``. Tensors whose shape differs are skipped with a
+    warning naming each (fine-tuning with another class count), or raise ``CheckpointError``
+    when ``strict_shapes``. Returns a dict with ``loaded``, ``missing``, ``unexpected`` and
+    ``mismatched`` key lists.
+    """
+    import numpy as np
+    logger = logger or get_logger("paddlevideo")
+    state = load(path)
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, expected a state dict")
+    model_state = model.state_dict()
+    matched, missing, unexpected, mismatched = match_state_dict(model_state, state)
+    if mismatched and strict_shapes:
+        detail = "; ".join(f"{k}: model {m} vs file {c}" for k, m, c in mismatched[:10])
+        raise CheckpointError(f"checkpoint {path} does not fit the model ({len(mismatched)} shape "
+                              f"mismatches): {detail}")
+    if not matched:
+        raise CheckpointError(
+            f"checkpoint {path} shares no parameter with the model (file keys like "
+            f"{list(state)[:3]}, model keys like {list(model_state)[:3]})")
+    items = list(matched.items())
+    if show_progress and len(items) > 50:
+        from tqdm import tqdm
+        items = tqdm(items, desc=f"loading {os.path.basename(path)}", leave=False, mininterval=0.5)
+    for key, value in items:
+        target = model_state[key]
+        array = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+        target.set_value(array.astype(_np_dtype(target), copy=False))
+    for key, model_shape, file_shape in mismatched:
+        logger.warning(f"{path}: skipped '{key}': shape {file_shape} in the file, {model_shape} in the model")
+    if missing:
+        logger.warning(f"{path}: {len(missing)} model parameters not in the file (left as initialised): "
+                       f"{', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}")
+    if unexpected:
+        logger.info(f"{path}: {len(unexpected)} tensors in the file not used by the model: "
+                    f"{', '.join(unexpected[:10])}{' ...' if len(unexpected) > 10 else ''}")
+    logger.info(f"loaded {len(matched)}/{len(model_state)} tensors from {path}")
+    return {"loaded": list(matched), "missing": missing, "unexpected": unexpected,
+            "mismatched": [k for k, _, _ in mismatched]}
+
+
+def _np_dtype(tensor):
+    import numpy as np
+    name = str(tensor.dtype).replace("paddle.", "")
+    return np.dtype({"bfloat16": "uint16"}.get(name, name))
