@@ -12,6 +12,21 @@ _DATEFMT = "%m/%d %H:%M:%S"
 _configured = set()
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is at emit time (tqdm, pytest and redirections swap it)."""
+
+    def __init__(self):
+        super().__init__(stream=sys.stdout)
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def _rank() -> int:
     # Read from the launcher's environment so that the logger works before paddle is initialised.
     for var in ("PADDLE_TRAINER_ID", "RANK", "LOCAL_RANK"):
@@ -33,7 +48,7 @@ def setup_logger(output_dir=None, name: str = "paddlevideo", level="INFO", log_f
     rank = _rank()
     logger.setLevel(level if rank == 0 else logging.ERROR)
     formatter = logging.Formatter(_FORMAT, datefmt=_DATEFMT)
-    console = logging.StreamHandler(stream=sys.stdout)
+    console = _StdoutHandler()
     console.setFormatter(formatter)
     logger.addHandler(console)
     if output_dir and rank == 0:

@@ -1,0 +1,138 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import paddle
+import pytest
+
+from paddlevideo.utils import save_load
+from paddlevideo.utils.save_load import CheckpointError, load, load_ckpt, match_state_dict, save
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Backbone(paddle.nn.Layer):
+    def __init__(self):
+        super().__init__()
+        self.conv = paddle.nn.Conv2D(3, 4, 3)
+        self.bn = paddle.nn.BatchNorm2D(4)
+
+
+class Whole(paddle.nn.Layer):
+    def __init__(self, classes=5):
+        super().__init__()
+        self.backbone = Backbone()
+        self.fc = paddle.nn.Linear(4, classes)
+
+
+def test_save_then_load_roundtrip(tmp_path):
+    path = str(tmp_path / "sub" / "m.pdparams")
+    state = {"a": paddle.to_tensor(np.arange(6, dtype="float32").reshape(2, 3))}
+    save(state, path)
+    assert os.listdir(tmp_path / "sub") == ["m.pdparams"], "no temp file may be left behind"
+    np.testing.assert_array_equal(load(path)["a"].numpy(), state["a"].numpy())
+
+
+def test_crash_mid_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    path = str(tmp_path / "m.pdparams")
+    save({"a": paddle.ones([3])}, path)
+
+    def broken_save(obj, target):
+        with open(target, "wb") as f:
+            f.write(b"\x80\x04partial")
+        raise KeyboardInterrupt("killed mid-write")
+
+    monkeypatch.setattr(paddle, "save", broken_save)
+    with pytest.raises(KeyboardInterrupt):
+        save({"a": paddle.zeros([3])}, path)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(load(path)["a"].numpy(), np.ones(3, "float32"))
+    assert os.listdir(tmp_path) == ["m.pdparams"]
+
+
+def test_process_killed_mid_write_leaves_old_file_complete(tmp_path):
+    path = tmp_path / "m.pdparams"
+    save({"a": paddle.ones([4])}, str(path))
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {ROOT!r})
+        import paddlevideo, paddle
+        from paddlevideo.utils.save_load import save
+        def dying_save(obj, target):
+            with open(target, "wb") as f:
+                f.write(b"half a checkpoint")
+                f.flush()
+            os._exit(9)  # like kill -9: no cleanup runs
+        paddle.save = dying_save
+        save({{"a": paddle.zeros([4])}}, {str(path)!r})
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    np.testing.assert_array_equal(load(str(path))["a"].numpy(), np.ones(4, "float32"))
+
+
+def test_load_errors_name_the_file(tmp_path):
+    with pytest.raises(CheckpointError, match=r"checkpoint not found: .*nope.pdparams"):
+        load(str(tmp_path / "nope.pdparams"))
+    empty = tmp_path / "empty.pdparams"
+    empty.write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"empty \(0 bytes\): .*empty.pdparams"):
+        load(str(empty))
+    corrupt = tmp_path / "corrupt.pdparams"
+    corrupt.write_bytes(b"this is not a pickle at all" * 10)
+    with pytest.raises(CheckpointError, match=r"corrupt.pdparams is corrupt or not a Paddle checkpoint"):
+        load(str(corrupt))
+    truncated = tmp_path / "trunc.pdparams"
+    save({"w": paddle.ones([100, 100])}, str(truncated))
+    data = truncated.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="trunc.pdparams is corrupt"):
+        load(str(truncated))
+    with pytest.raises(CheckpointError, match="is a folder"):
+        load(str(tmp_path))
+
+
+def test_whole_model_checkpoint_loads_into_bare_backbone(tmp_path):
+    paddle.seed(1)
+    whole = Whole()
+    path = str(tmp_path / "whole.pdparams")
+    save(whole.state_dict(), path)
+    bare = Backbone()
+    report = load_ckpt(bare, path)
+    assert sorted(report["loaded"]) == sorted(bare.state_dict())
+    assert report["unexpected"] == ["fc.weight", "fc.bias"]
+    np.testing.assert_array_equal(bare.conv.weight.numpy(), whole.backbone.conv.weight.numpy())
+
+
+def test_data_parallel_prefix_is_stripped():
+    model = Whole()
+    ckpt = {"_layers." + k: v for k, v in model.state_dict().items()}
+    matched, missing, unexpected, mismatched = match_state_dict(model.state_dict(), ckpt)
+    assert not missing and not unexpected and not mismatched and len(matched) == len(ckpt)
+
+
+def test_mismatched_shapes_are_skipped_and_reported(tmp_path, caplog):
+    paddle.seed(2)
+    src = Whole(classes=5)
+    path = str(tmp_path / "src.pdparams")
+    save(src.state_dict(), path)
+    dst = Whole(classes=3)
+    fc_before = dst.fc.weight.numpy().copy()
+    report = load_ckpt(dst, path)
+    assert sorted(report["mismatched"]) == ["fc.bias", "fc.weight"]
+    np.testing.assert_array_equal(dst.fc.weight.numpy(), fc_before)
+    np.testing.assert_array_equal(dst.backbone.conv.weight.numpy(), src.backbone.conv.weight.numpy())
+    with pytest.raises(CheckpointError, match=r"2 shape mismatches.*fc.weight: model \[4, 3\] vs file \[4, 5\]"):
+        load_ckpt(Whole(classes=3), path, strict_shapes=True)
+
+
+def test_checkpoint_sharing_nothing_is_an_error(tmp_path):
+    path = str(tmp_path / "other.pdparams")
+    save({"something.else": paddle.ones([2])}, path)
+    with pytest.raises(CheckpointError, match="shares no parameter with the model"):
+        load_ckpt(Backbone(), path)
+    save([1, 2, 3], path)
+    with pytest.raises(CheckpointError, match="expected a state dict"):
+        load_ckpt(Backbone(), path)
