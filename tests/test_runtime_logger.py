@@ -57,3 +57,16 @@ def test_logger_writes_file_on_rank0_only(tmp_path, monkeypatch):
     assert log.level == logging.ERROR and not (tmp_path / "r1").exists()
     assert len(log.handlers) == 1, "reconfiguring must not duplicate handlers"
     monkeypatch.setattr(logger_mod, "_configured", set())
+
+
+def test_missing_paddle_gives_one_line(tmp_path):
+    # A fake 'paddle' that fails to import stands in for a Python without Paddle.
+    fake = tmp_path / "paddle"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('No module named paddle')\n")
+    code = "import paddlevideo.utils.runtime as r; r.require_paddle('main.py')"
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{ROOT}")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=str(tmp_path))
+    assert out.returncode == 2
+    assert out.stderr.startswith("main.py: error: PaddlePaddle is not installed") and "make demo" in out.stderr
+    assert "Traceback" not in out.stderr

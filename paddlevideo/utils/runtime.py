@@ -68,3 +68,16 @@ def single_thread_worker(worker_id=None):
         cv2.setNumThreads(1)
     except ImportError:
         pass
+
+
+def require_paddle(program: str = "paddlevideo"):
+    """Exit with one line saying how to install Paddle when it cannot be imported (no traceback)."""
+    import sys
+    try:
+        import paddle  # noqa: F401
+    except ImportError as err:
+        sys.stderr.write(
+            f"{program}: error: PaddlePaddle is not installed in this Python ({sys.executable}): {err}. "
+            "Run `make demo` or `make test` (they create .venv with Paddle), or `pip install paddlepaddle` "
+            "(CPU) / `pip install paddlepaddle-gpu` (CUDA), then retry.\n")
+        raise SystemExit(2)
