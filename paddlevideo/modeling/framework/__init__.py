@@ -1,0 +1,3 @@
+from .recognizers import BaseRecognizer, Recognizer2D
+
+__all__ = ["BaseRecognizer", "Recognizer2D"]

@@ -1,0 +1,40 @@
+"""Recognizer2D: per-frame 2D backbone, head fuses the T segments of each clip."""
+import paddle
+
+from ...registry import RECOGNIZERS
+from .base import BaseRecognizer
+
+
+@RECOGNIZERS.register()
+class Recognizer2D(BaseRecognizer):
+    """TSN-style recognizer. ``imgs [N, T, 3, H, W]`` -> scores ``[N, num_classes]``.
+
+    train/valid return ``head.loss`` (``{"loss", "top1", "top5"}``); test/infer return the logits
+    (no softmax: the metrics and predict apply it).
+    """
+
+    def forward_net(self, imgs):
+        """``imgs [N, T, 3, H, W]`` -> ``[N*T, 3, H, W]`` -> backbone -> head(feature, T) -> ``[N, classes]``."""
+        num_segs = imgs.shape[1]
+        # Not reshape_ (PaddleVideo reshapes the caller's tensor in place); same values.
+        imgs = paddle.reshape(imgs, [-1] + list(imgs.shape[2:]))
+        feature = self.backbone(imgs) if self.backbone is not None else imgs
+        return self.head(feature, num_segs) if self.head is not None else feature
+
+    def train_step(self, data_batch):
+        """``[imgs, labels [N, 1]]`` -> ``{"loss", "top1", "top5"}`` (label smoothing if configured)."""
+        scores = self.forward_net(data_batch[0])
+        return self.head.loss(scores, data_batch[1:])
+
+    def val_step(self, data_batch):
+        """As ``train_step`` without label smoothing; accuracies averaged over ranks when distributed."""
+        scores = self.forward_net(data_batch[0])
+        return self.head.loss(scores, data_batch[1:], valid_mode=True)
+
+    def test_step(self, data_batch):
+        """``[imgs, ...]`` -> logits ``[N, classes]``."""
+        return self.forward_net(data_batch[0])
+
+    def infer_step(self, data_batch):
+        """``[imgs]`` -> logits ``[N, classes]``; traced as one static graph for export."""
+        return self.forward_net(data_batch[0])
