@@ -133,23 +133,26 @@ class ResNet(nn.Layer):
         self.data_format = data_format
         fmt = dict(data_format=data_format)
 
-        # Construction order matters: each layer's default initialiser draws from the global
-        # generator, and PaddleVideo's order gives the same random weights for the same seed.
-        self.conv = ConvBNLayer(3, 64, 7, stride=2, act="relu", name="conv1", **fmt)
-        self.pool2D_max = nn.MaxPool2D(kernel_size=3, stride=2, padding=1, **fmt)
-        block_cls = BottleneckBlock if depth >= 50 else BasicBlock
-        self.block_list = []
-        in_channels = 64
-        for stage, num_blocks in enumerate(SUPPORTED_DEPTHS[depth]):
-            width = STAGE_WIDTHS[stage]
-            for index in range(num_blocks):
-                name = block_name(depth, stage, index)
-                block = self.add_sublayer(name, block_cls(
-                    in_channels, width, stride=2 if index == 0 and stage != 0 else 1,
-                    shortcut=index != 0, name=name, **fmt))
-                in_channels = width * block_cls.expansion
-                self.block_list.append(block)
-        self.out_channels = in_channels
+        # A fresh name scope per backbone: dygraph refuses a second parameter called 'conv1_weights'
+        # in one scope, and we build several models per process (trainer, tests, export).
+        with paddle.utils.unique_name.guard():
+            # Construction order matters: each layer's default initialiser draws from the global
+            # generator, and PaddleVideo's order gives the same random weights for the same seed.
+            self.conv = ConvBNLayer(3, 64, 7, stride=2, act="relu", name="conv1", **fmt)
+            self.pool2D_max = nn.MaxPool2D(kernel_size=3, stride=2, padding=1, **fmt)
+            block_cls = BottleneckBlock if depth >= 50 else BasicBlock
+            self.block_list = []
+            in_channels = 64
+            for stage, num_blocks in enumerate(SUPPORTED_DEPTHS[depth]):
+                width = STAGE_WIDTHS[stage]
+                for index in range(num_blocks):
+                    name = block_name(depth, stage, index)
+                    block = self.add_sublayer(name, block_cls(
+                        in_channels, width, stride=2 if index == 0 and stage != 0 else 1,
+                        shortcut=index != 0, name=name, **fmt))
+                    in_channels = width * block_cls.expansion
+                    self.block_list.append(block)
+            self.out_channels = in_channels
 
     def init_weights(self):
         """Load ``pretrained`` (via ``load_ckpt``, which logs what did not load) or initialise randomly."""

@@ -1,4 +1,5 @@
 """Base recognizer: builds backbone and head from their configs and dispatches on ``mode``."""
+import paddle
 import paddle.nn as nn
 
 from ... import builder
@@ -21,15 +22,18 @@ class BaseRecognizer(nn.Layer):
         super().__init__()
         self.backbone = None
         self.head = None
-        if backbone is not None:
-            self.backbone = builder.build_backbone(backbone)
-            if hasattr(self.backbone, "init_weights"):
-                self.backbone.init_weights()
-        if head is not None:
-            self.head_name = head["name"]
-            self.head = builder.build_head(head)
-            if hasattr(self.head, "init_weights"):
-                self.head.init_weights()
+        # Own name scope: auto names (batch_norm2d_0.w_0, ...) restart per model, as in a fresh
+        # PaddleVideo process, and building a second model never clashes with the first.
+        with paddle.utils.unique_name.guard():
+            if backbone is not None:
+                self.backbone = builder.build_backbone(backbone)
+                if hasattr(self.backbone, "init_weights"):
+                    self.backbone.init_weights()
+            if head is not None:
+                self.head_name = head["name"]
+                self.head = builder.build_head(head)
+                if hasattr(self.head, "init_weights"):
+                    self.head.init_weights()
         self.runtime_cfg = runtime_cfg
 
     def forward(self, data_batch, mode="infer"):

@@ -1,0 +1,269 @@
+"""Data pipeline throughput: decoding backends, sampled vs whole-video decoding, train/test transforms, loader.
+
+    flock /tmp/bench.lock .venv/bin/python benchmarks/bench_pipeline.py            # clips cut from ../shared/data
+    flock /tmp/bench.lock .venv/bin/python benchmarks/bench_pipeline.py --videos DIR  # any folder of videos
+
+Without ``--videos`` it makes 10 s H.264 clips (like Kinetics) from ``../shared/data/*.mp4`` in a temp
+folder: shorter sources are looped to 10 s. Every figure is best-of-``--repeats`` per clip, summed over
+clips, all in one run, beside the machine's fp32 GEMM rate (compare runs as ratios).
+
+The "PaddleVideo-like" baseline is written here: read every frame with cv2, sample, then PIL-image ops
+(cv2 resizes wrapped in PIL images, PIL crops and flips, ``np.stack(...).astype(float32)``), which is
+how PaddleVideo's cv2 path and its TSN transforms work.
+"""
+import argparse
+import glob
+import os
+import random
+import sys
+import tempfile
+import time
+
+import common  # noqa: F401  (sets the CPU runtime before numpy/paddle start)
+from common import machine_line, measure_gemm_gflops
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from paddlevideo.loader import build_dataloader, build_dataset, build_pipeline  # noqa: E402
+from paddlevideo.loader.pipelines import Sampler  # noqa: E402
+from paddlevideo.loader.pipelines.readers import VIDEO_READERS  # noqa: E402
+from paddlevideo.utils.config import get_config  # noqa: E402
+
+CONFIG = os.path.join(common.ROOT, "configs", "recognition", "tsn", "tsn_k400_videos.yaml")
+SHARED = os.path.join(os.path.dirname(common.ROOT), "shared", "data")
+MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+BACKENDS = ("cv2", "decord", "pyav")
+
+
+# ----------------------------------------------------------------------------------------------- clips
+def make_clips(out_dir, seconds=10.0):
+    """10 s H.264 clips (x264 defaults, yuv420p) from the shared videos; loops short ones."""
+    import av
+    clips = []
+    for src in sorted(glob.glob(os.path.join(SHARED, "*.mp4"))):
+        with av.open(src) as container:
+            stream = container.streams.video[0]
+            fps = stream.average_rate or 25
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        want = int(round(float(fps) * seconds))
+        dst = os.path.join(out_dir, os.path.splitext(os.path.basename(src))[0] + "_10s.mp4")
+        with av.open(dst, "w") as out:
+            vs = out.add_stream("libx264", rate=fps)
+            h, w = frames[0].shape[:2]
+            vs.width, vs.height, vs.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
+            for i in range(want):
+                frame = frames[i % len(frames)][:vs.height, :vs.width]
+                for packet in vs.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                    out.mux(packet)
+            for packet in vs.encode():
+                out.mux(packet)
+        clips.append(dst)
+    return clips
+
+
+def describe(path):
+    cap = cv2.VideoCapture(path)
+    n, w, h = (int(cap.get(p)) for p in (cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_WIDTH,
+                                         cv2.CAP_PROP_FRAME_HEIGHT))
+    cap.release()
+    return n, w, h
+
+
+# ------------------------------------------------------------------------------ PaddleVideo-like path
+def read_whole_video_cv2(path):
+    """Every frame, BGR->RGB, kept in memory (PaddleVideo's cv2 VideoDecoder)."""
+    cap = cv2.VideoCapture(path)
+    frames = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames
+
+
+def baseline_scale(imgs, short):
+    from PIL import Image
+    out = []
+    for img in imgs:
+        arr = np.asarray(img)
+        h, w = arr.shape[:2]
+        if min(h, w) == short:
+            out.append(Image.fromarray(arr))
+            continue
+        sf = short / min(h, w)
+        size = (int(w * sf + 0.5), int(h * sf + 0.5))
+        out.append(Image.fromarray(cv2.resize(arr, size, interpolation=cv2.INTER_LINEAR)))
+    return out
+
+
+def baseline_to_array_normalize(imgs):
+    arr = np.stack([np.asarray(i) for i in imgs]).astype("float32").transpose(0, 3, 1, 2)
+    arr = arr / 255.0
+    arr -= np.array(MEAN, np.float32).reshape(3, 1, 1)
+    arr /= np.array(STD, np.float32).reshape(3, 1, 1)
+    return arr
+
+
+def baseline_train(path, sampler):
+    from PIL import Image
+    frames = read_whole_video_cv2(path)
+    imgs = [frames[i] for i in sampler.indices(len(frames), "video")]
+    imgs = baseline_scale(imgs, 256)
+    w, h = imgs[0].size
+    cw = ch = int(min(w, h) * random.choice([1, .875, .75, .66]))
+    ox, oy = random.choice([(0, 0), (w - cw, 0), (0, h - ch), (w - cw, h - ch), ((w - cw) / 2, (h - ch) / 2)])
+    imgs = [Image.fromarray(cv2.resize(np.asarray(i.crop((ox, oy, ox + cw, oy + ch))), (224, 224),
+                                       interpolation=cv2.INTER_LINEAR)) for i in imgs]
+    if random.random() < 0.5:
+        imgs = [i.transpose(Image.FLIP_LEFT_RIGHT) for i in imgs]
+    return baseline_to_array_normalize(imgs)
+
+
+def baseline_test_transforms(frames):
+    from PIL import Image
+    imgs = baseline_scale(frames, 256)
+    w, h = imgs[0].size
+    ws, hs = (w - 224) // 4, (h - 224) // 4
+    crops = []
+    for x, y in [(0, 0), (4 * ws, 0), (0, 4 * hs), (4 * ws, 4 * hs), (2 * ws, 2 * hs)]:
+        part = [i.crop((x, y, x + 224, y + 224)) for i in imgs]
+        crops += part + [p.transpose(Image.FLIP_LEFT_RIGHT) for p in part]
+    return baseline_to_array_normalize(crops)
+
+
+# ----------------------------------------------------------------------------------------------- timing
+def best_time(fn, repeats):
+    best = float("inf")
+    for _ in range(repeats):
+        random.seed(0)
+        np.random.seed(0)
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def total(clips, fn, repeats):
+    """Sum over clips of the best time of ``fn(clip)``."""
+    return sum(best_time(lambda c=c: fn(c), repeats) for c in clips)
+
+
+def pipeline_for(cfg, mode, backend):
+    pipe = cfg.PIPELINE[mode]
+    pipe.decode.backend = backend
+    return build_pipeline(pipe)
+
+
+def sampled_read(path, backend, sampler):
+    reader = VIDEO_READERS[backend](path)
+    try:
+        return reader.read(sampler.indices(reader.frames_len, "video"))
+    finally:
+        reader.close()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--videos", help="folder of videos to use instead of clips cut from ../shared/data")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--loader_epochs", type=int, default=3, help="passes over the clips for the loader figure")
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(1)  # as in DataLoader workers: one thread each
+
+    print(machine_line())
+    print(f"fp32 GEMM (numpy 2048^2): {measure_gemm_gflops():.0f} GFLOP/s")
+    tmp = None
+    if args.videos:
+        clips = sorted(p for p in glob.glob(os.path.join(args.videos, "*"))
+                       if p.lower().endswith((".mp4", ".avi", ".mkv", ".webm", ".mov")))
+    else:
+        tmp = tempfile.TemporaryDirectory()
+        clips = make_clips(tmp.name)
+    if not clips:
+        sys.exit("bench_pipeline: no videos found" + (f" in {args.videos}" if args.videos else f" in {SHARED}"))
+    for c in clips:
+        n, w, h = describe(c)
+        print(f"clip {os.path.basename(c)}: {n} frames, {w}x{h}")
+    n_clips = len(clips)
+    cfg = get_config(CONFIG, show=False)
+    train_sampler = Sampler(3, 1, valid_mode=False, select_left=True)
+
+    def rate(seconds):
+        return f"{n_clips / seconds:7.1f} videos/s ({1e3 * seconds / n_clips:6.1f} ms/video)"
+
+    print("\n== Decoding the 3 train frames (random segment offsets) ==")
+    whole = total(clips, read_whole_video_cv2, args.repeats)
+    print(f"cv2 whole video (PaddleVideo)      {rate(whole)}")
+    sampled = {}
+    for backend in BACKENDS:
+        sampled[backend] = total(clips, lambda c, b=backend: sampled_read(c, b, train_sampler), args.repeats)
+        print(f"{backend:6s} sampled frames only        {rate(sampled[backend])}")
+    mem_whole = sum(describe(c)[0] * describe(c)[1] * describe(c)[2] * 3 for c in clips) / n_clips / 2 ** 20
+    mem_sampled = sum(3 * describe(c)[1] * describe(c)[2] * 3 for c in clips) / n_clips / 2 ** 20
+    print(f"cv2 sampled vs whole video: {whole / sampled['cv2']:.2f}x faster (goal >= 2x); frames held per clip: "
+          f"{mem_sampled:.1f} MiB vs {mem_whole:.0f} MiB")
+
+    print("\n== Train pipeline (decode 3 frames, Scale 256, MultiScaleCrop 224, flip, normalise) ==")
+    base_train = total(clips, lambda c: baseline_train(c, train_sampler), args.repeats)
+    print(f"PaddleVideo-like (cv2 whole + PIL) {rate(base_train)}")
+    ours_train = {}
+    for backend in BACKENDS:
+        pipe = pipeline_for(cfg, "train", backend)
+        ours_train[backend] = total(clips, lambda c, p=pipe: p({"filename": c, "labels": 0}), args.repeats)
+        print(f"ours, {backend:6s}                      {rate(ours_train[backend])}  "
+              f"{base_train / ours_train[backend]:.2f}x the baseline")
+    best_backend = min(ours_train, key=ours_train.get)
+    print(f"best train pipeline ({best_backend}): {n_clips / ours_train[best_backend]:.1f} videos/s = "
+          f"{base_train / ours_train[best_backend]:.2f}x the PaddleVideo-like baseline (goal >= 2x)")
+
+    print("\n== Test pipeline (decode 25 frames, Scale 256, TenCrop 224 -> 250 crops, normalise) ==")
+    test_sampler = Sampler(25, 1, valid_mode=True, select_left=True)
+    decoded = {c: np.stack(sampled_read(c, "decord", test_sampler)) for c in clips}
+    test_ops = pipeline_for(cfg, "test", "cv2")
+    transform_only = build_pipeline({"transform": cfg.PIPELINE.test.transform})
+    ours_tf = total(clips, lambda c: transform_only({"imgs": decoded[c]}), args.repeats)
+    base_tf = total(clips, lambda c: baseline_test_transforms(list(decoded[c])), args.repeats)
+    print(f"transforms only, PaddleVideo-like (PIL crops): {1e3 * base_tf / n_clips:6.1f} ms/video")
+    print(f"transforms only, ours:                         {1e3 * ours_tf / n_clips:6.1f} ms/video "
+          f"(goal <= 150 ms; {base_tf / ours_tf:.1f}x faster)")
+    for backend in BACKENDS:
+        pipe = pipeline_for(cfg, "test", backend)
+        t = total(clips, lambda c, p=pipe: p({"filename": c, "labels": 0}), args.repeats)
+        print(f"whole test pipeline, {backend:6s}       {rate(t)}")
+    del test_ops
+
+    print("\n== DataLoader, 2 workers, train pipeline, batch 8 ==")
+    lst = os.path.join(tmp.name if tmp else tempfile.mkdtemp(), "bench.list")
+    with open(lst, "w") as f:
+        for i in range(8):
+            for c in clips:
+                f.write(f"{c} {i}\n")
+    for backend in ("cv2", "decord"):
+        pipe = cfg.PIPELINE.train
+        pipe.decode.backend = backend
+        ds = build_dataset({"format": "VideoDataset", "file_path": lst}, pipe)
+        loader = build_dataloader(ds, batch_size=8, num_workers=2, shuffle=True, drop_last=True, seed=0)
+        seen, start = 0, None
+        for epoch in range(args.loader_epochs):
+            loader.batch_sampler.set_epoch(epoch)
+            for imgs, _ in loader:
+                if start is None:  # the first batch pays for starting the workers
+                    start = time.perf_counter()
+                    continue
+                seen += imgs.shape[0]
+        elapsed = time.perf_counter() - start
+        loader_rate = seen / elapsed
+        # ResNet-50 TSN training step: ~3.1 frames/s at ~170 GFLOP/s GEMM (PERF_NOTES), 3 frames a video.
+        need = 3.1 / 3
+        print(f"loader ({backend}, 2 workers): {loader_rate:.1f} videos/s on both cores; ResNet-50 training "
+              f"consumes ~{need:.1f} videos/s, so feeding it takes ~{100 * need / loader_rate:.0f}% of the "
+              f"machine's CPU (keeps up: {'yes' if loader_rate > need else 'NO'})")
+    if tmp:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

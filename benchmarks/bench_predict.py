@@ -1,0 +1,175 @@
+"""Per-video latency of TSN's test-time input through predict.py's predictors on this CPU.
+
+    flock /tmp/bench.lock .venv/bin/python benchmarks/bench_predict.py [--video PATH] [--threads 1,2]
+
+One video = 25 segments x 10 crops = 250 frames at 224x224 through ResNet-50 (250 x 8.22 GFLOP).
+Measured in one run, beside this machine's fp32 GEMM GFLOP/s: preprocessing (the loader's ops), then
+onnxruntime, Paddle Inference with and without oneDNN, and Paddle dygraph (``infer_step``), each at
+the given thread counts. A model with random weights is exported to a temp folder first (speed does
+not depend on the weights). Each configuration runs in its own process (own thread settings, own
+memory; a crash loses one row, not the run). Figures are the best of ``--repeats`` timed runs after
+one untimed warm-up run for oneDNN and onnxruntime (their first run builds kernels); the slow native
+and dygraph paths are timed from their first run unless ``--slow_warmup``. Whole run: ~6-8 min here.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import common  # noqa: F401  (CPU runtime before numpy/paddle start)
+from common import RESNET50_GFLOP_PER_FRAME, machine_line, measure_gemm_gflops, time_best
+
+import numpy as np  # noqa: E402
+
+CONFIG = os.path.join(common.ROOT, "configs", "recognition", "tsn", "tsn_k400_videos.yaml")
+SHARED_VIDEO = os.path.join(os.path.dirname(common.ROOT), "shared", "data", "example.avi")
+PATHS = ("onnxruntime", "paddle_onednn", "paddle_native", "dygraph")
+EXTRA_PATHS = ("paddle_onednn_nhwc",)  # ResNet built channels-last (MODEL.backbone.data_format=NHWC)
+WARM_PATHS = ("onnxruntime", "paddle_onednn", "paddle_onednn_nhwc")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--video", default=SHARED_VIDEO, help="video to preprocess (a generated one if absent)")
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    parser.add_argument("--paths", default=",".join(PATHS), help=f"subset of {','.join(PATHS + EXTRA_PATHS)}")
+    parser.add_argument("--repeats", type=int, default=1, help="timed runs per configuration (best kept)")
+    parser.add_argument("--slow_warmup", action="store_true", help="also warm up the native and dygraph paths")
+    parser.add_argument("--worker", nargs=4, metavar=("PATH", "THREADS", "WORKDIR", "REPEATS_WARMUP"),
+                        help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def build_model(data_format="NCHW"):
+    import paddle
+    from paddlevideo.modeling import build_model as build
+    from paddlevideo.utils.config import get_config
+    cfg = get_config(CONFIG, show=False)
+    cfg.MODEL.backbone.pretrained = ""
+    cfg.MODEL.backbone.data_format = data_format
+    paddle.seed(0)
+    with paddle.utils.unique_name.guard():
+        model = build(cfg.MODEL)
+    model.eval()
+    return model, cfg
+
+
+def export_resnet50(workdir, data_format, onnx, log):
+    """Random-weight ResNet-50 TSN (400 classes) -> ``workdir/<format>/TSN.pdmodel`` (+ ``.onnx``)."""
+    import paddle
+    from paddlevideo.inference.export import export_model
+    model, cfg = build_model(data_format)
+    weights = os.path.join(workdir, f"TSN_random_{data_format}.pdparams")
+    paddle.save(model.state_dict(), weights)
+    start = time.perf_counter()
+    export_model(cfg, weights, os.path.join(workdir, data_format), "TSN", onnx=onnx)
+    log(f"export {data_format} (pdmodel{' + onnx' if onnx else ''}): {time.perf_counter() - start:.1f} s")
+    return cfg
+
+
+def worker(path, threads, workdir, repeats_warmup):
+    """Child process: time one configuration on ``workdir/input.npy``; print a JSON line."""
+    from paddlevideo.inference.predictors import DygraphPredictor, OnnxPredictor, PaddlePredictor
+    repeats, warmup = (int(v) for v in repeats_warmup.split(":"))
+    batch = np.load(os.path.join(workdir, "input.npy"))
+    prefix = os.path.join(workdir, "NHWC" if path.endswith("_nhwc") else "NCHW", "TSN")
+    if path == "dygraph":
+        from paddle.base import core
+        core.set_num_threads(threads)
+        predictor = DygraphPredictor(build_model()[0])
+        import paddle
+        predictor.model.set_state_dict(paddle.load(os.path.join(workdir, "TSN_random_NCHW.pdparams")))
+    elif path == "onnxruntime":
+        predictor = OnnxPredictor(prefix + ".onnx", cpu_threads=threads)
+    else:
+        predictor = PaddlePredictor(prefix + ".pdmodel", prefix + ".pdiparams", cpu_threads=threads,
+                                    enable_mkldnn=path.startswith("paddle_onednn"), disable_glog=True)
+    last = {}
+
+    def once():
+        last["out"] = predictor.run(batch)
+    seconds = time_best(once, repeats=repeats, warmup=warmup)
+    np.save(os.path.join(workdir, f"out_{path}_{threads}.npy"), last["out"])
+    print("RESULT " + json.dumps({"seconds": seconds, "describe": predictor.describe()}), flush=True)
+
+
+def run_worker(path, threads, workdir, repeats, warmup):
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", path, str(threads), workdir, f"{repeats}:{warmup}"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1][:200]
+    return {"error": f"exit {proc.returncode}: {tail}"}
+
+
+def main():
+    args = parse_args()
+    if args.worker:
+        path, threads, workdir, repeats_warmup = args.worker
+        return worker(path, int(threads), workdir, repeats_warmup)
+    from paddlevideo.inference.preprocess import build_preprocessor
+
+    def log(text):
+        print(text, flush=True)
+
+    log(f"machine: {machine_line()}")
+    gemm = measure_gemm_gflops()
+    log(f"fp32 GEMM (numpy 2048^2, 2 threads, this run): {gemm:.1f} GFLOP/s")
+    workdir = tempfile.mkdtemp(prefix="bench_predict_")
+    video = args.video
+    if not os.path.isfile(video):
+        sys.path.insert(0, os.path.join(common.ROOT, "tests"))
+        from conftest import write_video
+        video = write_video(os.path.join(workdir, "generated.avi"), num_frames=300, size=(320, 240))
+    paths = [p for p in args.paths.split(",") if p]
+    try:
+        import paddle2onnx  # noqa: F401
+        onnx = True
+    except ImportError:
+        onnx = False
+        paths = [p for p in paths if p != "onnxruntime"]
+        log("paddle2onnx not installed: onnxruntime skipped (pip install paddle2onnx onnxruntime)")
+    cfg = export_resnet50(workdir, "NCHW", onnx, log)
+    if any(p.endswith("_nhwc") for p in paths):
+        export_resnet50(workdir, "NHWC", False, log)
+
+    pre = build_preprocessor(cfg.INFERENCE)
+    batch = pre(video)
+    pre_s = time_best(lambda: pre(video), repeats=5)
+    np.save(os.path.join(workdir, "input.npy"), batch)
+    log(f"input: {os.path.basename(video)} -> {list(batch.shape)} float32")
+    log(f"preprocess (decode 25 frames, Scale, TenCrop, Image2Array+Normalization): {pre_s * 1000:.0f} ms/video")
+
+    gflop = batch.shape[1] * RESNET50_GFLOP_PER_FRAME
+    rows, reference = [], None
+    for path in paths:
+        for n in [int(t) for t in args.threads.split(",") if t.strip()]:
+            warmup = 1 if path in WARM_PATHS or args.slow_warmup else 0
+            result = run_worker(path, n, workdir, args.repeats, warmup)
+            if "error" in result:
+                log(f"{path:18s} threads={n}: FAILED ({result['error']})")
+                continue
+            out = np.load(os.path.join(workdir, f"out_{path}_{n}.npy"))
+            if reference is None:
+                reference = (f"{path} threads={n}", out)
+            rel = float(np.abs(out - reference[1]).max() / np.abs(reference[1]).max())
+            seconds = result["seconds"]
+            rate = gflop / seconds
+            rows.append((path, n, seconds, rate))
+            log(f"{path:18s} threads={n}: {seconds:6.2f} s/video  {rate:6.1f} GFLOP/s  {100 * rate / gemm:5.1f}% "
+                f"of GEMM  (logits vs {reference[0]}: rel. diff {rel:.1e}; {result['describe']})")
+    log("")
+    log(f"| path | threads | s/video | GFLOP/s | % of GEMM ({gemm:.0f} GFLOP/s) |")
+    log("|---|---|---|---|---|")
+    for path, n, seconds, rate in rows:
+        log(f"| {path} | {n} | {seconds:.2f} | {rate:.1f} | {100 * rate / gemm:.0f}% |")
+    log(f"| preprocess (250 crops of 224x224) | - | {pre_s:.3f} | - | - |")
+
+
+if __name__ == "__main__":
+    main()

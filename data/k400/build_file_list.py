@@ -1,0 +1,155 @@
+"""Write the dataset list files PaddleVideo's TSN configs read, from a folder tree with one folder per class.
+
+    # videos:    ROOT/<class>/<name>.mp4          -> lines "<class>/<name>.mp4 <label>"
+    python data/k400/build_file_list.py data/k400/videos/train --format videos --out data/k400/train.list \
+        --label_list data/k400/Kinetics-400_label_list.txt
+    # rawframes: ROOT/<class>/<name>.mp4/img_00001.jpg -> lines "<class>/<name>.mp4 <num_frames> <label>"
+    python data/k400/build_file_list.py data/k400/rawframes/train --format rawframes \
+        --out data/k400/train_frames.list --label_list data/k400/Kinetics-400_label_list.txt
+
+Paths are written relative to ROOT (set ``data_prefix: ROOT`` in the config; for videos, or use
+``--absolute``). Labels come from ``--label_list`` (``<index> <class_name>`` lines, the Kinetics-400 list);
+class folder names match it with whitespace read as ``_`` ("air drumming" -> air_drumming). When the label
+list file does not exist it is written from the sorted class folders (for Kinetics-400 that gives the
+official order). ``--val_out`` / ``--val_fraction`` split each class into train and val lists.
+"""
+import argparse
+import os
+import random
+import re
+import sys
+
+VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+
+class ListError(ValueError):
+    """Input the list cannot be built from; the message names the path."""
+
+
+def class_key(name: str) -> str:
+    return re.sub(r"\s+", "_", name.strip())
+
+
+def read_label_list(path: str) -> dict:
+    """``{class_name: index}`` from ``<index> <class_name>`` lines."""
+    labels = {}
+    with open(path, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            parts = line.split(maxsplit=1)
+            if len(parts) != 2 or not parts[0].isdigit():
+                raise ListError(f"{path}:{line_no}: expected '<index> <class_name>', got {line.rstrip()!r}")
+            labels[class_key(parts[1])] = int(parts[0])
+    return labels
+
+
+def frame_counter(suffix: str):
+    """Function counting the frame files ``suffix.format(i)`` in a folder."""
+    head, _, rest = suffix.partition("{")
+    tail = rest.partition("}")[2]
+    pattern = re.compile(re.escape(head) + r"\d+" + re.escape(tail) + "$")
+    return lambda folder: sum(1 for name in os.listdir(folder) if pattern.match(name))
+
+
+def collect(root: str, fmt: str, suffix: str):
+    """``[(class_name, relative path, num_frames or None)]`` under ``root/<class>/``."""
+    if not os.path.isdir(root):
+        raise ListError(f"folder not found: {root}")
+    count = frame_counter(suffix)
+    items = []
+    for cls in sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))):
+        cls_dir = os.path.join(root, cls)
+        for walk_root, dirs, files in os.walk(cls_dir):
+            dirs.sort()
+            if fmt == "videos":
+                for name in sorted(files):
+                    if name.lower().endswith(VIDEO_EXTS):
+                        items.append((cls, os.path.relpath(os.path.join(walk_root, name), root), None))
+            else:
+                n = count(walk_root) if walk_root != cls_dir else 0
+                if n:
+                    items.append((cls, os.path.relpath(walk_root, root), n))
+    if not items:
+        what = "videos" if fmt == "videos" else f"frame folders ({suffix})"
+        raise ListError(f"no {what} found under {root}/<class>/ (expected one sub-folder per class)")
+    return items
+
+
+def write_list(path: str, lines):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(line + "\n" for line in lines)
+
+
+def build_lines(items, labels: dict, root: str, absolute: bool, label_path: str):
+    lines = []
+    for cls, rel, n in items:
+        key = class_key(cls)
+        if key not in labels:
+            raise ListError(f"class folder '{cls}' is not in the label list {label_path}")
+        path = os.path.abspath(os.path.join(root, rel)) if absolute else rel
+        if re.search(r"\s", path):
+            raise ListError(f"path has whitespace, which list files cannot hold: {path!r}; rename it "
+                            "(e.g. replace spaces with '_') or extract rawframes, which does so")
+        lines.append(f"{path} {labels[key]}" if n is None else f"{path} {n} {labels[key]}")
+    return lines
+
+
+def split(lines_by_class: dict, val_fraction: float, seed: int):
+    rng = random.Random(seed)
+    train, val = [], []
+    for cls in sorted(lines_by_class):
+        lines = list(lines_by_class[cls])
+        rng.shuffle(lines)
+        n_val = int(round(len(lines) * val_fraction))
+        val += lines[:n_val]
+        train += lines[n_val:]
+    return train, val
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Build PaddleVideo list files from ROOT/<class>/... folders.")
+    parser.add_argument("root", help="folder with one sub-folder per class")
+    parser.add_argument("--format", choices=["videos", "rawframes"], required=True,
+                        help="videos: '<path> <label>' lines; rawframes: '<frame_dir> <num_frames> <label>'")
+    parser.add_argument("--out", required=True, help="list file to write")
+    parser.add_argument("--label_list", required=True,
+                        help="'<index> <class_name>' file (Kinetics-400 label list); written from the class "
+                             "folders when it does not exist")
+    parser.add_argument("--suffix", default="img_{:05}.jpg", help="frame file name pattern (rawframes)")
+    parser.add_argument("--absolute", action="store_true", help="write absolute paths (default: relative to root)")
+    parser.add_argument("--val_out", help="also write a validation list, taking --val_fraction of each class")
+    parser.add_argument("--val_fraction", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the train/val split")
+    args = parser.parse_args(argv)
+    try:
+        items = collect(args.root, args.format, args.suffix)
+        if os.path.isfile(args.label_list):
+            labels = read_label_list(args.label_list)
+        else:
+            classes = sorted({class_key(cls) for cls, _, _ in items})
+            labels = {name: i for i, name in enumerate(classes)}
+            write_list(args.label_list, [f"{i} {name}" for name, i in labels.items()])
+            print(f"wrote label list {args.label_list} ({len(labels)} classes from the folders)")
+        lines = build_lines(items, labels, args.root, args.absolute, args.label_list)
+    except (ListError, OSError) as err:
+        print(f"build_file_list: error: {err}", file=sys.stderr)
+        return 2
+    if args.val_out:
+        by_class = {}
+        for (cls, _, _), line in zip(items, lines):
+            by_class.setdefault(cls, []).append(line)
+        train, val = split(by_class, args.val_fraction, args.seed)
+        write_list(args.out, train)
+        write_list(args.val_out, val)
+        print(f"wrote {args.out} ({len(train)} samples) and {args.val_out} ({len(val)} samples), "
+              f"{len(by_class)} classes")
+    else:
+        write_list(args.out, lines)
+        print(f"wrote {args.out} ({len(lines)} samples, {len({c for c, _, _ in items})} classes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Predict videos with an ONNX export through onnxruntime: PaddleVideo's deploy/paddle2onnx/predict_onnx.py.
+
+    python deploy/paddle2onnx/predict_onnx.py -c configs/recognition/tsn/tsn_k400_frames.yaml \
+        -i data/example.avi --onnx_file inference/TSN/TSN.onnx
+
+Same preprocessing and printed lines as tools/predict.py (``--model_file`` is accepted for the .onnx too,
+as in PaddleVideo). Needs ``pip install onnxruntime``.
+"""
+import argparse
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import paddlevideo  # noqa: E402,F401  (CPU runtime set-up first)
+
+
+def parse_args(argv=None):
+    from paddlevideo.inference.runner import add_predict_args
+    parser = argparse.ArgumentParser("PaddleVideo ONNX inference script")
+    return add_predict_args(parser, onnx_only=True).parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from paddlevideo.inference.cli import run_cli
+    from paddlevideo.inference.runner import run_predict
+    return run_cli("predict_onnx.py", lambda: run_predict(args, "predict_onnx.py"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""PaddleVideo's ``main.py``: train (``--validate``), resume, fine-tune (``-w``) or ``--test`` a config.
+
+    python main.py -c configs/recognition/tsn/tsn_k400_frames.yaml --validate
+    python -m paddle.distributed.launch --nproc_per_node 2 main.py -c CFG --validate
+    python main.py -c CFG --test -w output/TSN/TSN_best.pdparams
+
+Bad input (missing config, unknown override key, missing weights) prints one line
+``main.py: error: ...`` and exits with status 2.
+"""
+import argparse
+import os
+import sys
+
+PROG = "main.py"
+REFUSED = {
+    "train_dali": "--train_dali (NVIDIA DALI loading) is not part of this TSN reimplementation; "
+                  "use the regular loader (DATASET.num_workers sets its parallelism)",
+    "multigrid": "--multigrid training is for SlowFast, not TSN; it is not supported here",
+    "fleet": "--fleet is not needed: paddle.distributed.launch + DataParallel covers TSN "
+             "(see docs/distributed.md)",
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(PROG, description="PaddleVideo train / validate / test script (TSN)")
+    parser.add_argument("-c", "--config", type=str, default="configs/example.yaml", help="config file path")
+    parser.add_argument("-o", "--override", action="append", default=[],
+                        help="config options to be overridden, KEY.PATH=VALUE (repeatable)")
+    parser.add_argument("--test", action="store_true", help="whether to test a model")
+    parser.add_argument("-w", "--weights", type=str, help="weights for finetuning or testing")
+    parser.add_argument("--validate", action="store_true",
+                        help="whether to evaluate the checkpoint during training")
+    parser.add_argument("--seed", type=int, default=1234, help="random seed (default 1234)")
+    parser.add_argument("--amp", action="store_true",
+                        help="automatic mixed precision (float16, GPU only: fp32 on CPU)")
+    parser.add_argument("--amp_level", type=str, default=None, choices=["O1", "O2"],
+                        help="AMP level when --amp is set (default O1)")
+    parser.add_argument("--max_iters", type=int, default=None,
+                        help="stop each epoch (and validation) after this many iterations")
+    parser.add_argument("-p", "--profiler_options", type=str, default=None,
+                        help='profiler options, "key1=value1;key2=value2" (batch_range, profile_path, '
+                             "exit_on_finished)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the latest complete <model_name>_epoch_*.pdparams/.pdopt in "
+                             "output_dir (sets resume_epoch)")
+    for flag in REFUSED:
+        parser.add_argument(f"--{flag}", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    for flag, reason in REFUSED.items():
+        if getattr(args, flag):
+            parser.error(reason)
+    if args.max_iters is not None and args.max_iters < 1:
+        parser.error(f"--max_iters must be >= 1, got {args.max_iters}")
+    return args
+
+
+def _threads_per_process():
+    """Several CPU processes on one node share the cores: give each its share unless the user chose."""
+    local = int(os.environ.get("PADDLE_LOCAL_SIZE", os.environ.get("PADDLE_TRAINERS_NUM", "1")) or 1)
+    if local > 1 and "OMP_NUM_THREADS" not in os.environ:
+        from paddlevideo.utils.runtime import usable_cpus  # lightweight: no paddle import
+        os.environ["OMP_NUM_THREADS"] = str(max(1, usable_cpus() // local))
+
+
+_PADDLE_IMPORT_NOISE = ("OMP_NUM_THREADS set to", "PLEASE USE OMP_NUM_THREADS WISELY", "No ccache found",
+                        "warnings.warn(warning_message)")
+
+
+def _quiet_paddle_import():
+    """Import Paddle without its start-up chatter (a thread-count notice we chose on purpose, a
+    compiler-cache hint); anything else it prints is passed through."""
+    import contextlib
+    import io
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            import paddle  # noqa: F401
+    except ImportError:
+        pass  # require_paddle reports it in one line
+    finally:
+        for line in captured.getvalue().splitlines():
+            if line.strip() and not any(noise in line for noise in _PADDLE_IMPORT_NOISE):
+                sys.stderr.write(line + "\n")
+
+
+def run(args):
+    import paddlevideo  # noqa: F401  (CPU runtime before paddle)
+    from paddlevideo.utils.config import ConfigError, parse_config, override_config, print_config
+    # The config is checked before Paddle is imported: a typo fails in a fraction of a second.
+    cfg = override_config(parse_config(args.config), args.override)
+    missing = [k for k in ("model_name", "MODEL", "DATASET", "PIPELINE") + (("METRIC",) if args.test else
+                                                                              ("epochs", "OPTIMIZER"))
+               if k not in cfg]
+    if missing:
+        raise ConfigError(f"{args.config}: missing top-level key(s) {', '.join(missing)}")
+    if args.test and not args.weights:
+        raise ConfigError("--test needs the weights to test: -w path/to/MODEL.pdparams")
+    if args.weights and not os.path.isfile(args.weights):
+        raise ConfigError(f"weights file not found: {args.weights}")
+
+    from paddlevideo.utils.runtime import describe_runtime, require_paddle
+    _quiet_paddle_import()
+    require_paddle(PROG)
+    from paddlevideo.tasks import output_dir_of, test_model, train_model
+    from paddlevideo.tasks.checkpoints import latest_epoch
+    from paddlevideo.tasks.environment import init_distributed
+    from paddlevideo.utils.dist_utils import set_random_seed
+    from paddlevideo.utils.logger import setup_logger
+    output_dir = None if args.test else output_dir_of(cfg)
+    logger = setup_logger(output_dir, name="paddlevideo", level=str(cfg.get("log_level", "INFO")).upper())
+    print_config(cfg, logger)
+    logger.info(describe_runtime())
+    if args.resume and not args.test:
+        epoch = latest_epoch(output_dir, cfg.model_name)
+        if epoch == 0:
+            raise ConfigError(f"--resume: no complete {cfg.model_name}_epoch_*.pdparams/.pdopt in {output_dir}")
+        cfg.resume_epoch = epoch
+
+    _, world_size = init_distributed()
+    parallel = world_size > 1
+    set_random_seed(args.seed)
+    if args.test:
+        test_model(cfg, weights=args.weights, parallel=parallel)
+    else:
+        train_model(cfg, weights=args.weights, parallel=parallel, validate=args.validate, use_amp=args.amp,
+                    amp_level=args.amp_level, max_iters=args.max_iters,
+                    profiler_options=args.profiler_options, seed=args.seed)
+
+
+def main(argv=None):
+    import warnings
+    # Paddle warns about a missing C++ compiler cache on import; it concerns custom-op builds only.
+    warnings.filterwarnings("ignore", message="No ccache found")
+    args = parse_args(argv)
+    _threads_per_process()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except Exception as err:  # noqa: BLE001  (only the expected kinds are turned into one line)
+        if not isinstance(err, _user_errors()):
+            raise
+        sys.stderr.write(f"{PROG}: error: {err}\n")
+        return 2
+    return 0
+
+
+def _user_errors():
+    """Errors caused by the input (config, checkpoint, data) rather than by a bug: one line, exit 2."""
+    from paddlevideo.utils.build_utils import BuildError
+    from paddlevideo.utils.config import ConfigError
+    from paddlevideo.utils.save_load import CheckpointError
+    errors = (ConfigError, CheckpointError, BuildError)
+    if "paddle" in sys.modules:  # the loader and the model import Paddle: only look once it is loaded
+        errors += _package_errors()
+    return errors
+
+
+def _package_errors():
+    """The loader's and the model's input errors (bad list file, undecodable clip, bad op, bad depth)."""
+    import importlib
+    wanted = {"paddlevideo.loader": ("ListFileError", "SampleLoadError", "DecodeError", "MissingBackendError",
+                                     "PipelineError"),
+              "paddlevideo.modeling.backbones.resnet": ("ResNetError",)}
+    found = []
+    for module_name, names in wanted.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        found += [getattr(module, n) for n in names if isinstance(getattr(module, n, None), type)]
+    return tuple(found)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

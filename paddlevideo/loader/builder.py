@@ -1,0 +1,74 @@
+"""Build datasets, pipelines and data loaders from the YAML ``DATASET`` / ``PIPELINE`` sections."""
+import random
+
+import numpy as np
+from paddle.io import DataLoader, DistributedBatchSampler, get_worker_info
+
+from ..utils.build_utils import BuildError, build
+from ..utils.runtime import single_thread_worker
+from .pipelines.compose import Compose
+from .registry import DATASETS
+
+
+def build_pipeline(pipeline_cfg) -> Compose:
+    """``cfg.PIPELINE.<mode>`` (decode / sample / transform) -> a ``Compose`` callable ``dict -> dict``."""
+    return Compose(pipeline_cfg)
+
+
+def build_dataset(dataset_cfg, pipeline=None):
+    """``cfg.DATASET.<mode>`` + a pipeline (``Compose`` or its config) -> a dataset.
+
+    ``format`` names the dataset class; the other keys are its arguments (``file_path``,
+    ``data_prefix``, ``suffix``, ``test_mode``, ...). PaddleVideo's form
+    ``build_dataset((dataset_cfg, pipeline_cfg))`` is accepted too.
+    """
+    if pipeline is None and isinstance(dataset_cfg, (tuple, list)) and len(dataset_cfg) == 2:
+        dataset_cfg, pipeline = dataset_cfg
+    if pipeline is None:
+        raise BuildError("build_dataset needs a pipeline (e.g. cfg.PIPELINE.train)")
+    if not callable(pipeline):
+        pipeline = build_pipeline(pipeline)
+    return build(dataset_cfg, DATASETS, key="format", pipeline=pipeline)
+
+
+def worker_seed(base_seed: int, epoch: int, worker_id: int) -> int:
+    """A 32-bit seed that differs across epochs and workers and is reproducible from ``base_seed``."""
+    return int(np.random.SeedSequence([int(base_seed) % (2 ** 63), int(epoch), int(worker_id)]).generate_state(1)[0])
+
+
+class _WorkerInit:
+    """``worker_init_fn``: one thread per worker, and ``random`` / ``np.random`` seeded per worker and epoch.
+
+    The epoch is read from the batch sampler as it was when the workers started (``set_epoch`` is
+    called before each epoch's iteration spawns them). Without ``seed``, Paddle's per-iteration base
+    seed (drawn from the main process's ``np.random``) is used.
+    """
+
+    def __init__(self, batch_sampler, seed=None):
+        self.batch_sampler, self.seed = batch_sampler, seed
+
+    def __call__(self, worker_id):
+        single_thread_worker(worker_id)
+        base = self.seed
+        if base is None:
+            info = get_worker_info()
+            base = info.seed if info is not None else 0
+        s = worker_seed(base, getattr(self.batch_sampler, "epoch", 0), worker_id)
+        random.seed(s)
+        np.random.seed(s)
+
+
+def build_dataloader(dataset, batch_size, num_workers, shuffle, drop_last, places=None, seed=None, **kwargs):
+    """A ``paddle.io.DataLoader`` over a ``DistributedBatchSampler`` (shards across ranks).
+
+    Call ``loader.batch_sampler.set_epoch(epoch)`` each epoch (new shuffle order and worker seeds).
+    Batches: ``imgs float32 [N, T, 3, H, W]``, ``labels int64 [N, 1]``. Extra keyword arguments go to
+    ``DataLoader``.
+    """
+    sampler = DistributedBatchSampler(dataset, batch_size=int(batch_size), shuffle=bool(shuffle),
+                                      drop_last=bool(drop_last))
+    num_workers = int(num_workers or 0)
+    if num_workers > 0:
+        kwargs.setdefault("worker_init_fn", _WorkerInit(sampler, seed))
+    return DataLoader(dataset, batch_sampler=sampler, places=places, num_workers=num_workers,
+                      return_list=True, **kwargs)

@@ -1,0 +1,13 @@
+"""Exceptions raised by the data pipeline; each message names the file (or op) and what was expected."""
+
+
+class PipelineError(ValueError):
+    """A pipeline op got input it cannot handle (wrong shape, image smaller than the crop, ...)."""
+
+
+class DecodeError(RuntimeError):
+    """A video, frame folder or frame file could not be read; the message names it."""
+
+
+class MissingBackendError(ImportError):
+    """A decoder backend's Python package is not installed; the message gives the pip command."""

@@ -1,0 +1,228 @@
+"""Frame readers: open a video (or a frame folder) once, then decode only the frames asked for.
+
+Every reader has ``frames_len`` (the frame count the sampler works from), ``read(indices)``
+returning a list of RGB ``uint8 [H, W, 3]`` arrays in the order asked, and ``close()``.
+Video indices are 0-based presentation order; frame-folder indices are the 1-based file numbers.
+
+When a container's frame count is larger than the frames it really holds (common in Kinetics), a
+video reader raises ``ShortVideo`` with the real count, so the sampler can re-sample from it.
+"""
+import os
+
+import cv2
+import numpy as np
+
+from ...utils.logger import get_logger
+from .errors import DecodeError, MissingBackendError
+
+logger = get_logger("paddlevideo")
+
+_warned_short = set()
+
+
+class ShortVideo(Exception):
+    """Internal signal: the video holds only ``actual_len`` decodable frames, fewer than its metadata said."""
+
+    def __init__(self, filename, claimed_len, actual_len):
+        super().__init__(f"{filename}: metadata says {claimed_len} frames, only {actual_len} decode")
+        self.filename, self.claimed_len, self.actual_len = filename, claimed_len, actual_len
+
+
+def warn_short_once(err: ShortVideo):
+    """Log a lying frame count once per file (a training run would otherwise repeat it every epoch)."""
+    if err.filename not in _warned_short:
+        _warned_short.add(err.filename)
+        logger.warning(f"{err}; sampling from the {err.actual_len} real frames")
+
+
+def _plan(indices):
+    """Sorted unique indices plus, for each asked position, its slot in that sorted list."""
+    wanted = sorted(set(int(i) for i in indices))
+    slot = {idx: k for k, idx in enumerate(wanted)}
+    return wanted, [slot[int(i)] for i in indices]
+
+
+def _check_file(filename):
+    if not os.path.isfile(filename):
+        raise DecodeError(f"video file not found: {filename}")
+
+
+class Cv2Reader:
+    """OpenCV: ``grab()`` every frame up to the last wanted one, ``retrieve()`` (convert) only wanted ones.
+
+    Never seeks: OpenCV's frame seeking re-decodes from the previous keyframe for each index.
+    """
+
+    def __init__(self, filename):
+        _check_file(filename)
+        self.filename = filename
+        self.cap = cv2.VideoCapture(filename)
+        if not self.cap.isOpened():
+            raise DecodeError(f"cv2 cannot open video {filename} (corrupt file or unsupported codec)")
+        self.frames_len = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        if self.frames_len <= 0:  # no count in the container: count by grabbing once
+            self.frames_len = self._count_frames()
+        self._pos = 0  # index of the next frame grab() returns
+
+    def _count_frames(self):
+        n = 0
+        while self.cap.grab():
+            n += 1
+        self.cap.release()
+        self.cap = cv2.VideoCapture(self.filename)
+        return n
+
+    def read(self, indices):
+        wanted, order = _plan(indices)
+        if wanted and wanted[0] < self._pos:  # asked to go back: reopen (never happens in one sampler call)
+            self.cap.release()
+            self.cap = cv2.VideoCapture(self.filename)
+            self._pos = 0
+        frames = []
+        for idx in wanted:
+            while self._pos <= idx:
+                if not self.cap.grab():
+                    raise ShortVideo(self.filename, self.frames_len, self._pos)
+                self._pos += 1
+            ok, bgr = self.cap.retrieve()
+            if not ok or bgr is None:
+                raise DecodeError(f"cv2 cannot decode frame {idx} of {self.filename}")
+            frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        return [frames[k] for k in order]
+
+    def close(self):
+        self.cap.release()
+
+
+class DecordReader:
+    """decord ``VideoReader``: random access by index, ``get_batch`` decodes only the asked frames."""
+
+    def __init__(self, filename):
+        try:
+            import decord
+        except ImportError:
+            raise MissingBackendError(
+                "VideoDecoder backend 'decord' needs the decord package: pip install decord") from None
+        _check_file(filename)
+        self.filename = filename
+        try:
+            self.vr = decord.VideoReader(filename, num_threads=1)
+        except Exception as err:  # decord raises its own DECORDError / RuntimeError types
+            raise DecodeError(f"decord cannot open video {filename}: {err}") from None
+        self.frames_len = len(self.vr)
+
+    def read(self, indices):
+        try:
+            batch = self.vr.get_batch([int(i) for i in indices]).asnumpy()
+        except Exception as err:
+            raise DecodeError(f"decord cannot decode frames {list(indices)} of {self.filename}: {err}") from None
+        return list(batch)
+
+    def close(self):
+        self.vr = None
+
+
+class PyAVReader:
+    """PyAV: demux + decode in presentation order up to the last wanted frame, convert only wanted ones.
+
+    Decoding from the start (not seeking) keeps frame numbering identical to cv2 and decord for any
+    GOP structure; skipped frames are decoded but never converted to RGB.
+    """
+
+    def __init__(self, filename):
+        try:
+            import av
+        except ImportError:
+            raise MissingBackendError(
+                "VideoDecoder backend 'pyav' needs the av package: pip install av") from None
+        _check_file(filename)
+        self.filename = filename
+        self._av = av
+        try:
+            self.container = av.open(filename)
+            self.stream = self.container.streams.video[0]
+        except (av.FFmpegError, IndexError) as err:
+            raise DecodeError(f"pyav cannot open video {filename}: {err}") from None
+        self.stream.thread_type = "AUTO"
+        self.frames_len = int(self.stream.frames or 0)
+        if self.frames_len <= 0:  # no count in the container: count packets (no decoding)
+            self.frames_len = sum(1 for p in self.container.demux(self.stream) if p.size)
+            self._reopen()
+        self._used = False
+
+    def _reopen(self):
+        self.container.close()
+        self.container = self._av.open(self.filename)
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = "AUTO"
+
+    def read(self, indices):
+        if self._used:  # a second read (after ShortVideo) starts again from frame 0
+            self._reopen()
+        self._used = True
+        wanted, order = _plan(indices)
+        frames, pos = [], 0
+        it = iter(wanted)
+        target = next(it, None)
+        try:
+            for frame in self.container.decode(self.stream):
+                while target is not None and pos == target:
+                    frames.append(frame.to_ndarray(format="rgb24"))
+                    target = next(it, None)
+                if target is None:
+                    break
+                pos += 1
+        except self._av.FFmpegError as err:
+            raise DecodeError(f"pyav cannot decode {self.filename} at frame {pos}: {err}") from None
+        if target is not None:
+            raise ShortVideo(self.filename, self.frames_len, pos)
+        return [frames[k] for k in order]
+
+    def close(self):
+        self.container.close()
+
+
+class FrameFolderReader:
+    """A folder of JPEGs ``frame_dir/suffix.format(i)`` (1-based ``i``): reads only the asked files."""
+
+    def __init__(self, frame_dir, suffix, frames_len):
+        if not os.path.isdir(frame_dir):
+            raise DecodeError(f"frame folder not found: {frame_dir}")
+        self.frame_dir, self.suffix = frame_dir, suffix
+        self.frames_len = int(frames_len)
+        self.filename = frame_dir
+
+    def read(self, indices):
+        cache = {}
+        frames = []
+        for idx in indices:
+            idx = int(idx)
+            if idx not in cache:
+                path = os.path.join(self.frame_dir, self.suffix.format(idx))
+                bgr = cv2.imread(path, cv2.IMREAD_COLOR) if os.path.isfile(path) else None
+                if bgr is None:
+                    what = "missing" if not os.path.isfile(path) else "unreadable"
+                    raise DecodeError(f"frame file {what}: {path}")
+                cache[idx] = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            frames.append(cache[idx])
+        return frames
+
+    def close(self):
+        pass
+
+
+VIDEO_READERS = {"cv2": Cv2Reader, "decord": DecordReader, "pyav": PyAVReader}
+
+
+def read_all_frames(filename, backend="cv2"):
+    """Every frame of a video as RGB ``uint8 [N, H, W, 3]`` (PaddleVideo's whole-video cv2 path; benchmarks)."""
+    reader = VIDEO_READERS[backend](filename)
+    try:
+        try:
+            return np.stack(reader.read(range(reader.frames_len)))
+        except ShortVideo as err:
+            reader.close()
+            reader = VIDEO_READERS[backend](filename)
+            return np.stack(reader.read(range(err.actual_len)))
+    finally:
+        reader.close()

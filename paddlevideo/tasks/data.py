@@ -1,0 +1,41 @@
+"""Datasets and loaders for one split (train/valid/test) of a config, as PaddleVideo builds them."""
+import copy
+
+from ..loader import build_dataloader, build_dataset, build_pipeline
+
+_SPLITS = {"train": ("batch_size", True, True),
+           "valid": ("valid_batch_size", False, False),
+           "test": ("test_batch_size", False, False)}
+
+
+def split_batch_size(cfg, split: str) -> int:
+    """Per-process batch size of ``split``: ``DATASET.batch_size`` / ``valid_batch_size`` / ``test_batch_size``.
+
+    PaddleVideo's defaults: batch_size 8; valid falls back to batch_size; test to 8.
+    """
+    key = _SPLITS[split][0]
+    default = 8 if split != "valid" else cfg.DATASET.get("batch_size", 8)
+    return int(cfg.DATASET.get(key, default))
+
+
+def split_num_workers(cfg, split: str) -> int:
+    workers = int(cfg.DATASET.get("num_workers", 0))
+    extra = {"valid": "valid_num_workers", "test": "test_num_workers"}.get(split)
+    return int(cfg.DATASET.get(extra, workers)) if extra else workers
+
+
+def build_split(cfg, split: str, seed=None):
+    """``(dataset, loader)`` for ``split``; valid/test datasets are built in test mode.
+
+    Train: shuffled, last incomplete batch dropped; valid/test: in order, nothing dropped.
+    """
+    dataset_cfg = copy.deepcopy(cfg.DATASET[split])
+    if split != "train":
+        dataset_cfg["test_mode"] = True
+    pipeline = build_pipeline(cfg.PIPELINE[split])
+    dataset = build_dataset(dataset_cfg, pipeline)
+    _, shuffle, drop_last = _SPLITS[split]
+    loader = build_dataloader(dataset, batch_size=split_batch_size(cfg, split),
+                              num_workers=split_num_workers(cfg, split), shuffle=shuffle,
+                              drop_last=drop_last, seed=seed)
+    return dataset, loader

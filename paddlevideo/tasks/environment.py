@@ -1,0 +1,34 @@
+"""Device and process-group set-up: picked from the Paddle build and the launcher's environment.
+
+PaddleVideo hard-codes ``paddle.set_device('gpu')``, which fails on a CPU build. Here a CUDA build
+with a visible GPU trains on ``gpu`` (the launcher's ``FLAGS_selected_gpus`` picks the card and
+NCCL connects the ranks); otherwise ``cpu``, where ``paddle.distributed.launch`` selects gloo.
+"""
+import os
+
+import paddle
+
+
+def select_device() -> str:
+    """Set and return Paddle's device: ``gpu:<id>`` when CUDA is usable, else ``cpu``."""
+    if paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0:
+        selected = os.environ.get("FLAGS_selected_gpus", "").split(",")[0]
+        device = f"gpu:{selected}" if selected.isdigit() else "gpu"
+    else:
+        device = "cpu"
+    paddle.set_device(device)
+    return device
+
+
+def init_distributed() -> tuple:
+    """``init_parallel_env()`` when launched with more than one process; returns ``(rank, world_size)``."""
+    import paddle.distributed as dist
+    world_size = int(os.environ.get("PADDLE_TRAINERS_NUM", "1") or 1)
+    if world_size > 1:
+        dist.init_parallel_env()
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def is_cpu(device: str) -> bool:
+    return device.startswith("cpu")

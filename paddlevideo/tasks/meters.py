@@ -1,0 +1,46 @@
+"""Running averages behind PaddleVideo's per-iteration and per-epoch log lines."""
+
+
+class AverageMeter:
+    """Latest value, weighted sum, count and average of one quantity."""
+
+    def __init__(self):
+        self.val = 0.0
+        self.sum = 0.0
+        self.count = 0
+
+    def update(self, value, n: int = 1):
+        self.val = float(value)
+        self.sum += self.val * n
+        self.count += n
+
+    @property
+    def avg(self) -> float:
+        return self.sum / self.count if self.count else 0.0
+
+
+class EpochRecord:
+    """The meters of one epoch of training or validation, in PaddleVideo's display order."""
+
+    def __init__(self, metric_names=("loss", "top1", "top5")):
+        self.metrics = {name: AverageMeter() for name in metric_names}
+        self.lr = AverageMeter()
+        self.batch_time = AverageMeter()
+        self.reader_time = AverageMeter()
+
+    def update_metrics(self, values: dict, n: int):
+        for name, meter in self.metrics.items():
+            if name in values:
+                meter.update(values[name], n)
+
+    def latest(self, with_lr: bool) -> dict:
+        """``{loss, [lr,] top1, top5}`` latest values (PaddleVideo's batch-line order)."""
+        out = {}
+        for name, meter in self.metrics.items():
+            out[name] = meter.val
+            if with_lr and name == "loss":
+                out["lr"] = self.lr.val
+        return out
+
+    def averages(self) -> dict:
+        return {name: meter.avg for name, meter in self.metrics.items()}

@@ -1,0 +1,42 @@
+"""``test_model``: the ``METRIC`` of a config (``CenterCropMetric`` for TSN) over ``DATASET.test``."""
+import paddle
+
+from ..metrics import build_metric
+from ..modeling import build_model
+from ..utils.logger import get_logger
+from ..utils.save_load import CheckpointError, load_ckpt
+from .data import build_split, split_batch_size
+from .environment import select_device
+from .progress import epoch_bar
+
+
+@paddle.no_grad()
+def test_model(cfg, weights, parallel=False):
+    """Load ``weights`` into ``cfg.MODEL`` and evaluate on the test split; returns the metric's results.
+
+    The backbone's ``pretrained`` file is not loaded (the weights replace it). Outputs of every rank
+    are gathered with the distributed sampler's padding dropped, so each clip counts once.
+    """
+    logger = get_logger("paddlevideo")
+    if not weights:
+        raise CheckpointError("--test needs the weights to test: -w path/to/MODEL.pdparams")
+    select_device()
+    rank = paddle.distributed.get_rank() if parallel else 0
+    if cfg.MODEL.get("backbone") and cfg.MODEL.backbone.get("pretrained"):
+        cfg.MODEL.backbone.pretrained = ""
+    model = build_model(cfg.MODEL)
+    load_ckpt(model, weights, strict_shapes=True)
+    if parallel:
+        model = paddle.DataParallel(model)
+    model.eval()
+    dataset, loader = build_split(cfg, "test")
+    batch_size = split_batch_size(cfg, "test")
+    metric = build_metric(cfg.METRIC, data_size=len(dataset), batch_size=batch_size,
+                          log_interval=int(cfg.METRIC.get("log_interval", 1)))
+    logger.info(f"testing {weights} on {len(dataset)} clips")
+    with epoch_bar(len(loader), "test", rank) as bar:
+        for batch_id, data in enumerate(loader):
+            outputs = model(data, mode="test")
+            metric.update(batch_id, data, outputs)
+            bar.update(1)
+    return metric.accumulate()

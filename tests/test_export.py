@@ -1,0 +1,163 @@
+"""tools/export_model.py: files written, formats (.pdmodel, .json, .onnx), fidelity, clear errors."""
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import SHARED_DATA, write_video
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_CFG = os.path.join(ROOT, "configs", "recognition", "tsn", "tsn_demo.yaml")
+SMALL = ["INFERENCE.num_seg=3"]  # demo config: ResNet-18, 64x64 crops, 4 classes -> input [N, 30, 3, 64, 64]
+
+
+def load_tool(relpath, name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def small_config(num_classes=4):
+    from paddlevideo.utils.config import get_config
+    cfg = get_config(DEMO_CFG, overrides=SMALL, show=False)
+    cfg.MODEL.head.num_classes = num_classes
+    cfg.MODEL.head.std = 0.05  # logits of a useful size (default 0.01: near-uniform scores)
+    return cfg
+
+
+def make_checkpoint(path, num_classes=4, seed=0):
+    """Save a randomly initialised small TSN; returns the dygraph model holding those weights."""
+    import paddle
+    from paddlevideo.modeling import build_model
+    paddle.seed(seed)
+    with paddle.utils.unique_name.guard():
+        model = build_model(small_config(num_classes).MODEL)
+    model.eval()
+    paddle.save(model.state_dict(), str(path))
+    return model
+
+
+def sample_video(tmp_dir):
+    """../shared/data/example.avi when present, else a generated clip."""
+    real = os.path.join(SHARED_DATA, "example.avi")
+    return real if os.path.isfile(real) else write_video(os.path.join(str(tmp_dir), "gen.avi"), num_frames=40)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """One CLI export (pdmodel + json + onnx) of a small model, shared by this module's tests."""
+    pytest.importorskip("paddle2onnx")
+    tmp = tmp_path_factory.mktemp("export")
+    weights = tmp / "small.pdparams"
+    model = make_checkpoint(weights)
+    out = tmp / "inference"
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "export_model.py"), "-c", DEMO_CFG, "-p", str(weights),
+           "-o", str(out), "--save_name", "small", "--format", "json", "--onnx",
+           "--override", *SMALL]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {"dir": out, "model": model, "stdout": proc.stdout, "tmp": tmp}
+
+
+def test_export_writes_classic_json_and_onnx_files(exported):
+    out = exported["dir"]
+    for name in ("small.pdmodel", "small.pdiparams", "small.json", "small.onnx"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert not (out / "small.json.pdiparams").exists()  # the PIR program shares the classic weights file
+    stdout = exported["stdout"]
+    assert "InputSpec(shape=[None, 30, 3, 64, 64], dtype='float32')" in stdout
+    assert f"wrote {out / 'small.pdmodel'}" in stdout
+
+
+def test_exported_program_declares_tencrop_input(exported):
+    from paddlevideo.inference.model_files import check_model_files
+    out = exported["dir"]
+    assert check_model_files(str(out / "small.pdmodel"), str(out / "small.pdiparams"))[0][1] == [-1, 30, 3, 64, 64]
+    assert check_model_files(str(out / "small.json"), str(out / "small.pdiparams"))[0][1] == [-1, 30, 3, 64, 64]
+
+
+def test_paddle_inference_and_onnx_equal_dygraph(exported):
+    """Fidelity: Paddle Inference (.pdmodel with oneDNN, .json) and onnxruntime vs ``infer_step``."""
+    from paddlevideo.inference.predictors import DygraphPredictor, OnnxPredictor, PaddlePredictor
+    from paddlevideo.inference.preprocess import build_preprocessor
+    out = exported["dir"]
+    pre = build_preprocessor(small_config().INFERENCE)
+    video = pre(sample_video(exported["tmp"]))
+    batch = np.concatenate([video, video[:, ::-1].copy()])  # two different inputs, N=2
+    ref = DygraphPredictor(exported["model"]).run(batch)
+    assert ref.shape == (2, 4) and np.abs(ref).max() > 1e-3
+    runs = {
+        "pdmodel+oneDNN": PaddlePredictor(str(out / "small.pdmodel"), str(out / "small.pdiparams"),
+                                          enable_mkldnn=True, disable_glog=True),
+        "pdmodel native": PaddlePredictor(str(out / "small.pdmodel"), str(out / "small.pdiparams"),
+                                          enable_mkldnn=False, disable_glog=True),
+        "json": PaddlePredictor(str(out / "small.json"), str(out / "small.pdiparams"), disable_glog=True),
+        "onnx": OnnxPredictor(str(out / "small.onnx")),
+    }
+    for name, predictor in runs.items():
+        got = predictor.run(batch)
+        rel = np.abs(got - ref).max() / np.abs(ref).max()
+        assert rel <= 1e-4, f"{name}: relative error {rel:.2e}"
+
+
+def test_export_with_other_num_classes_uses_the_checkpoint_head(tmp_path):
+    from paddlevideo.inference.export import export_model
+    from paddlevideo.inference.predictors import PaddlePredictor
+    make_checkpoint(tmp_path / "seven.pdparams", num_classes=7)
+    result = export_model(small_config(num_classes=4), str(tmp_path / "seven.pdparams"), str(tmp_path / "out"))
+    assert result["name"] == "TSN_demo" and result["input_shape"] == [None, 30, 3, 64, 64]
+    predictor = PaddlePredictor(str(tmp_path / "out" / "TSN_demo.pdmodel"),
+                                str(tmp_path / "out" / "TSN_demo.pdiparams"), disable_glog=True)
+    assert predictor.run(np.zeros([1, 30, 3, 64, 64], np.float32)).shape == (1, 7)
+
+
+def _export_cli(capsys, *argv):
+    tool = load_tool("tools/export_model.py", "export_model_tool")
+    code = tool.main(list(argv))
+    return code, capsys.readouterr()
+
+
+def test_missing_weights_is_one_clear_line(tmp_path, capsys):
+    code, cap = _export_cli(capsys, "-c", DEMO_CFG, "-p", str(tmp_path / "nope.pdparams"), "-o", str(tmp_path))
+    assert code == 2
+    assert cap.err.strip() == f"export_model.py: error: checkpoint not found: {tmp_path / 'nope.pdparams'}"
+
+
+def test_corrupt_weights_is_one_clear_line(tmp_path, capsys):
+    bad = tmp_path / "bad.pdparams"
+    bad.write_bytes(os.urandom(2000))
+    code, cap = _export_cli(capsys, "-c", DEMO_CFG, "-p", str(bad), "-o", str(tmp_path / "o"))
+    assert code == 2 and len(cap.err.strip().splitlines()) == 1
+    assert "corrupt or not a Paddle checkpoint" in cap.err and str(bad) in cap.err
+
+
+def test_mismatched_weights_name_the_tensor(tmp_path, capsys):
+    import paddle
+    state = {"backbone.conv._conv.weight": paddle.zeros([64, 3, 5, 5]), "head.fc.weight": paddle.zeros([512, 4])}
+    paddle.save(state, str(tmp_path / "odd.pdparams"))
+    code, cap = _export_cli(capsys, "-c", DEMO_CFG, "-p", str(tmp_path / "odd.pdparams"), "-o", str(tmp_path / "o"))
+    assert code == 2 and len(cap.err.strip().splitlines()) == 1
+    assert "backbone.conv._conv.weight" in cap.err and "[64, 3, 5, 5]" in cap.err
+
+
+def test_bad_override_and_missing_inference_keys(tmp_path, capsys):
+    code, cap = _export_cli(capsys, "-c", DEMO_CFG, "-p", "x.pdparams", "-o", str(tmp_path),
+                            "--override", "NOPE.num_seg=3")
+    assert code == 2 and "NOPE" in cap.err
+    from paddlevideo.inference.errors import InferenceError
+    from paddlevideo.inference.export import input_spec_shape
+    with pytest.raises(InferenceError, match="num_seg and target_size"):
+        input_spec_shape({"INFERENCE": {"name": "ppTSN_Inference_helper"}})
+    assert input_spec_shape({"INFERENCE": {"num_seg": 25, "target_size": 224}}) == [None, 250, 3, 224, 224]
+
+
+def test_onnx_without_paddle2onnx_gives_pip_command(tmp_path, monkeypatch):
+    from paddlevideo.inference.errors import MissingDependencyError
+    from paddlevideo.inference.export import export_model
+    monkeypatch.setitem(sys.modules, "paddle2onnx", None)  # import now fails
+    with pytest.raises(MissingDependencyError, match="pip install paddle2onnx"):
+        export_model(small_config(), str(tmp_path / "unused.pdparams"), str(tmp_path), onnx=True)

@@ -1,0 +1,251 @@
+"""tools/predict.py and deploy/paddle2onnx/predict_onnx.py: output lines, inputs, flags, clear errors."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import SHARED_DATA, write_video
+from test_export import DEMO_CFG, ROOT, SMALL, load_tool, make_checkpoint, small_config
+
+LINE_FILE = re.compile(r"^Current video file: (.+)$")
+LINE_CLASS = re.compile(r"^\ttop-1 class: (\d+)$")
+LINE_SCORE = re.compile(r"^\ttop-1 score: (0\.\d+|1\.0)$")
+LOG_LINE = re.compile(r"^\[\d\d/\d\d \d\d:\d\d:\d\d\] ")  # the paddlevideo logger (stdout)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A small TSN exported in-process to .pdmodel + .json + .onnx, and a real (or generated) video."""
+    pytest.importorskip("paddle2onnx")
+    from paddlevideo.inference.export import export_model
+    tmp = tmp_path_factory.mktemp("predict")
+    make_checkpoint(tmp / "small.pdparams", seed=1)
+    export_model(small_config(), str(tmp / "small.pdparams"), str(tmp / "inf"), "small",
+                 formats=("pdmodel", "json"), onnx=True)
+    real = os.path.join(SHARED_DATA, "example.avi")
+    video = real if os.path.isfile(real) else write_video(str(tmp / "gen.avi"), num_frames=40)
+    prefix = str(tmp / "inf" / "small")
+    return {"tmp": tmp, "video": video, "pdmodel": prefix + ".pdmodel", "params": prefix + ".pdiparams",
+            "json": prefix + ".json", "onnx": prefix + ".onnx"}
+
+
+def paddle_args(m, *extra):
+    return ["-c", DEMO_CFG, "-o", *SMALL, "-i", m["video"], "--model_file", m["pdmodel"],
+            "--params_file", m["params"], "--disable_glog", *extra]
+
+
+def predict(capsys, argv, tool="tools/predict.py"):
+    capsys.readouterr()  # drop earlier output (checkpoint loading logs)
+    code = load_tool(tool, "tool_" + os.path.basename(tool)[:-3]).main(argv)
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def parse_results(stdout):
+    """``[(file, class, score)]`` from PaddleVideo's three lines per video; every line must match."""
+    lines = [line for line in stdout.splitlines()
+             if not line.startswith(("Inference model(", "[benchmark]")) and not LOG_LINE.match(line)]
+    assert len(lines) % 3 == 0, stdout
+    out = []
+    for i in range(0, len(lines), 3):
+        f, c, s = LINE_FILE.match(lines[i]), LINE_CLASS.match(lines[i + 1]), LINE_SCORE.match(lines[i + 2])
+        assert f and c and s, lines[i:i + 3]
+        out.append((f.group(1), int(c.group(1)), float(s.group(1))))
+    return out
+
+
+def test_cli_end_to_end_prints_paddlevideo_lines(model):
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "predict.py"), *paddle_args(model), "--use_gpu", "False"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "Inference model(TSN_demo)..."
+    (path, cls, score), = parse_results(proc.stdout)
+    assert path == model["video"] and 0 <= cls < 4 and 0.25 <= score <= 1.0
+
+
+def test_score_is_softmax_of_dygraph_logits(model, capsys):
+    """The printed class/score come from the exported graph and equal softmax(infer_step) (float32 repr)."""
+    import paddle
+    from paddlevideo.inference.postprocess import softmax
+    from paddlevideo.inference.preprocess import build_preprocessor
+    from paddlevideo.modeling import build_model
+    from paddlevideo.utils.save_load import load_ckpt
+    with paddle.utils.unique_name.guard():
+        net = build_model(small_config().MODEL)
+    load_ckpt(net, str(model["tmp"] / "small.pdparams"))
+    net.eval()
+    with paddle.no_grad():
+        logits = net.infer_step([paddle.to_tensor(build_preprocessor(small_config().INFERENCE)(model["video"]))])
+    probs = softmax(logits.numpy())[0]
+    code, out, _ = predict(capsys, paddle_args(model, "--enable_mkldnn", "False"))
+    (_, cls, score), = parse_results(out)
+    assert code == 0 and cls == int(np.argmax(probs))
+    assert abs(score - float(probs[cls])) <= 1e-5
+
+
+def test_json_onnx_and_predict_onnx_agree(model, capsys):
+    _, ref, _ = predict(capsys, paddle_args(model))
+    args_json = paddle_args(model)
+    args_json[args_json.index(model["pdmodel"])] = model["json"]
+    code_json, out_json, _ = predict(capsys, args_json)
+    onnx = ["-c", DEMO_CFG, "-o", *SMALL, "-i", model["video"], "--onnx_file", model["onnx"]]
+    code_onnx, out_onnx, _ = predict(capsys, onnx)
+    code_deploy, out_deploy, _ = predict(capsys, onnx, tool="deploy/paddle2onnx/predict_onnx.py")
+    (f0, c0, s0), = parse_results(ref)
+    for code, out in ((code_json, out_json), (code_onnx, out_onnx), (code_deploy, out_deploy)):
+        (f, c, s), = parse_results(out)
+        assert code == 0 and (f, c) == (f0, c0) and abs(s - s0) < 1e-4
+
+
+def test_folder_list_labels_json_and_benchmark(model, tmp_path, capsys):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    write_video(str(videos / "b.avi"), num_frames=20, seed=1)
+    write_video(str(videos / "a.mp4"), num_frames=33, seed=2)
+    (videos / "c.avi").write_bytes(b"not a video")
+    (videos / "notes.txt").write_text("ignored: not a video")
+    labels = tmp_path / "labels.txt"
+    labels.write_text("0 zero\n1 one\n2 two\n3 three\n")
+    out_json = tmp_path / "res" / "out.json"
+    argv = paddle_args(model)
+    argv[argv.index(model["video"])] = str(videos)
+    code, out, err = predict(capsys, argv + ["-b", "2", "--label_list", str(labels),
+                                            "--output_json", str(out_json), "--enable_benchmark", "True"])
+    assert code == 2  # one video failed; the others were still predicted
+    assert "predict.py: error: " in err and str(videos / "c.avi") in err
+    body = [line for line in out.splitlines() if not line.startswith(("Inference", "[benchmark]"))]
+    assert body[0] == f"Current video file: {videos / 'a.mp4'}" and body[3] == f"Current video file: {videos / 'b.avi'}"
+    assert re.match(r"^\ttop-1 class: \d \((zero|one|two|three)\)$", body[1])
+    bench = [line for line in out.splitlines() if line.startswith("[benchmark]")]
+    assert len(bench) == 1 and re.search(r"preprocess: [\d.]+ ms/video, inference: [\d.]+ ms/video, "
+                                         r"postprocess: [\d.]+ ms/video; [\d.]+ videos/s", bench[0])
+    saved = json.loads(out_json.read_text())
+    assert [r["file"] for r in saved["results"]] == [str(videos / "a.mp4"), str(videos / "b.avi")]
+    assert saved["failures"][0]["file"] == str(videos / "c.avi") and "benchmark_ms_per_video" in saved
+    # the same videos named in a list file (VideoDataset style, relative to the list's folder)
+    (videos / "val.list").write_text("a.mp4 0\nb.avi 3\n")
+    argv[argv.index(str(videos))] = str(videos / "val.list")
+    code, out, err = predict(capsys, argv)
+    assert code == 0 and [r[0] for r in parse_results(out)] == [str(videos / "a.mp4"), str(videos / "b.avi")]
+
+
+def test_batch_of_two_equals_one_by_one(model):
+    from paddlevideo.inference.predictors import PaddlePredictor
+    from paddlevideo.inference.preprocess import build_preprocessor
+    pre = build_preprocessor(small_config().INFERENCE)
+    a = pre(model["video"])
+    b = a[:, :, :, ::-1].copy()
+    predictor = PaddlePredictor(model["pdmodel"], model["params"], disable_glog=True)
+    both = predictor.run(np.concatenate([a, b]))
+    single = np.concatenate([predictor.run(a), predictor.run(b)])
+    assert np.allclose(both, single, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("flags", [["--use_tensorrt", "True"], ["--use_tensorrt", "True", "--precision", "fp16"]])
+def test_tensorrt_on_cpu_build_is_one_line_exit_2(model, capsys, flags):
+    import paddle
+    if paddle.is_compiled_with_cuda():
+        pytest.skip("this Paddle has CUDA: the CPU-build refusal does not apply")
+    code, out, err = predict(capsys, paddle_args(model, *flags))
+    assert code == 2 and "Current video file" not in out
+    assert err.strip().splitlines() == [
+        "predict.py: error: --use_tensorrt True needs paddlepaddle-gpu built with TensorRT; this Paddle is a "
+        "CPU build (drop --use_tensorrt, or install a GPU build with TensorRT)"]
+
+
+def test_use_gpu_true_on_cpu_build_warns_and_runs(model, capsys):
+    import paddle
+    from paddlevideo.inference.device import resolve_use_gpu
+    if paddle.is_compiled_with_cuda():
+        pytest.skip("this Paddle has CUDA")
+    assert resolve_use_gpu(None) is False  # the default follows the build
+    code, out, _ = predict(capsys, paddle_args(model, "--use_gpu", "True"))
+    assert code == 0 and len(parse_results(out)) == 1
+    assert "running on CPU" in out  # the logger writes to stdout
+
+
+def test_gpu_settings_helpers():
+    from paddle import inference
+    from paddlevideo.inference.device import tensorrt_max_batch_size, tensorrt_precision
+    assert tensorrt_max_batch_size(2, 25) == 500  # batch x num_seg x seg_len x 10 TenCrop views
+    assert tensorrt_precision("fp16") == inference.PrecisionType.Half
+    assert tensorrt_precision("int8") == inference.PrecisionType.Int8
+    assert tensorrt_precision("fp32") == inference.PrecisionType.Float32
+
+
+def one_error(capsys, argv):
+    code, out, err = predict(capsys, argv)
+    assert code == 2 and "Current video file" not in out
+    lines = err.strip().splitlines()
+    return lines[-1]
+
+
+def test_mismatched_num_seg_is_clear(model, capsys):
+    argv = paddle_args(model)
+    argv[argv.index(SMALL[0])] = "INFERENCE.num_seg=4"
+    line = one_error(capsys, argv)
+    assert "expects input ['?', 30, 3, 64, 64]" in line and "[1, 40, 3, 64, 64]" in line
+    argv = ["-c", DEMO_CFG, "-o", "INFERENCE.num_seg=4", "-i", model["video"], "--onnx_file", model["onnx"]]
+    assert "expects input ['?', 30, 3, 64, 64]" in one_error(capsys, argv)
+
+
+def test_wrong_model_files_are_clear(model, tmp_path, capsys):
+    junk = tmp_path / "junk.pdmodel"
+    junk.write_bytes(os.urandom(4096))  # Paddle Inference itself would crash with SIGSEGV on this
+    argv = paddle_args(model)
+    argv[argv.index(model["pdmodel"])] = str(junk)
+    assert f"--model_file {junk} is not a Paddle program" in one_error(capsys, argv)
+    argv[argv.index(str(junk))] = model["params"]
+    assert "is a weights file" in one_error(capsys, argv)
+    argv[argv.index("--model_file") + 1] = str(tmp_path / "missing.pdmodel")
+    assert "--model_file: file not found" in one_error(capsys, argv)
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text('{"x": 1}')
+    argv[argv.index("--model_file") + 1] = str(bad_json)
+    assert "is not a Paddle PIR program" in one_error(capsys, argv)
+    argv[argv.index("--model_file") + 1] = model["pdmodel"]
+    junk_params = tmp_path / "junk.pdiparams"
+    junk_params.write_bytes(os.urandom(4096))
+    argv[argv.index("--params_file") + 1] = str(junk_params)
+    assert "Paddle Inference cannot load" in one_error(capsys, argv)
+
+
+def test_missing_and_corrupt_video_are_clear(model, tmp_path, capsys):
+    argv = paddle_args(model)
+    argv[argv.index(model["video"])] = str(tmp_path / "none.avi")
+    assert one_error(capsys, argv) == f"predict.py: error: input file not found: {tmp_path / 'none.avi'}"
+    bad = tmp_path / "bad.avi"
+    bad.write_bytes(os.urandom(3000))
+    argv[argv.index(str(tmp_path / "none.avi"))] = str(bad)
+    code, out, err = predict(capsys, argv)
+    assert code == 2 and "Current video file" not in out
+    assert any(line.startswith("predict.py: error: ") and str(bad) in line for line in err.splitlines())
+
+
+def test_missing_onnxruntime_gives_pip_command(model, monkeypatch):
+    from paddlevideo.inference.errors import MissingDependencyError
+    from paddlevideo.inference.predictors import OnnxPredictor
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(MissingDependencyError, match="pip install onnxruntime"):
+        OnnxPredictor(model["onnx"])
+
+
+def test_postprocess_lines_and_label_list(tmp_path):
+    from paddlevideo.inference.errors import InferenceError
+    from paddlevideo.inference.postprocess import format_result, load_label_list, postprocess
+    logits = np.array([[0.0, 3.0, 1.0], [2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [2.0, 0.0, 0.0]], np.float32)
+    results = postprocess(logits, ["a.avi", "b.avi"], top_k=2, label_names={0: "zero", 1: "one"})
+    assert [r["classes"] for r in results] == [[1, 0], [0, 1]]  # 2 rows per file averaged first
+    assert format_result({"file": "data/example.avi", "classes": [5], "scores": [float(np.float32(0.99907124))]}) \
+        == "Current video file: data/example.avi\n\ttop-1 class: 5\n\ttop-1 score: 0.9990712404251099"
+    assert format_result(results[0]).splitlines()[1:3] == ["\ttop-1 class: 1 (one)",
+                                                           f"\ttop-1 score: {results[0]['scores'][0]}"]
+    bad = tmp_path / "labels.txt"
+    bad.write_text("0 a\nb b\n")
+    with pytest.raises(InferenceError, match=r"labels.txt line 2"):
+        load_label_list(str(bad))

@@ -1,0 +1,121 @@
+"""TSNHead: consensus and shapes, fc init, loss/top-k as PaddleVideo, label smoothing, mix-up, ranks."""
+import numpy as np
+import pytest
+
+import paddlevideo  # noqa: F401  (CPU runtime before paddle)
+import paddle
+import paddle.nn.functional as F
+
+from paddlevideo.modeling import TSNHead
+from paddlevideo.modeling.heads import base as head_base
+
+
+def _head(**kwargs):
+    args = dict(num_classes=10, in_channels=16)
+    args.update(kwargs)
+    head = TSNHead(**args)
+    head.init_weights()
+    return head
+
+
+def test_forward_is_pool_then_segment_mean_then_fc():
+    paddle.seed(0)
+    head = _head()
+    head.eval()
+    x = paddle.randn([2 * 3, 16, 4, 4])
+    scores = head(x, 3)
+    assert scores.shape == [2, 10]
+    pooled = x.numpy().mean(axis=(2, 3)).reshape(2, 3, 16).mean(axis=1)
+    expected = pooled @ head.fc.weight.numpy() + head.fc.bias.numpy()
+    np.testing.assert_allclose(scores.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_fc_init_and_names():
+    paddle.seed(0)
+    head = _head(num_classes=400, in_channels=2048, std=0.01)
+    weight, bias = head.fc.weight, head.fc.bias
+    assert list(weight.shape) == [2048, 400] and list(bias.shape) == [400]
+    assert abs(weight.numpy().std() - 0.01) < 2e-4 and abs(weight.numpy().mean()) < 2e-4
+    assert (bias.numpy() == 0).all()
+    assert (weight.name, bias.name) == ("fc_0.w_0", "fc_0.b_0")
+
+
+def test_dropout_only_in_training_and_optional():
+    paddle.seed(0)
+    head = _head(drop_ratio=0.5)
+    x = paddle.randn([4, 16, 2, 2])
+    head.train()
+    assert not np.allclose(head(x, 2).numpy(), head(x, 2).numpy())
+    head.eval()
+    np.testing.assert_array_equal(head(x, 2).numpy(), head(x, 2).numpy())
+    assert _head(drop_ratio=0).dropout is None
+
+
+def test_loss_matches_cross_entropy_and_accuracy():
+    head = _head(num_classes=6)
+    scores = paddle.to_tensor([[9., 8, 7, 6, 5, 4], [0, 1, 2, 3, 4, 5], [5, 0.5, 0, 0, 0, 1]])
+    labels = paddle.to_tensor([[0], [5], [1]], dtype="int64")
+    out = head.loss(scores, labels)
+    assert set(out) == {"loss", "top1", "top5"}
+    np.testing.assert_allclose(float(out["loss"]), float(F.cross_entropy(scores, labels)), rtol=1e-6)
+    assert float(out["top1"]) == pytest.approx(2 / 3)
+    assert float(out["top5"]) == pytest.approx(3 / 3)
+    same = head.loss(scores, [labels], valid_mode=True)  # list form, as train_step passes data_batch[1:]
+    assert float(same["loss"]) == pytest.approx(float(out["loss"]))
+
+
+def test_fewer_than_five_classes_gives_top_c():
+    head = _head(num_classes=4)
+    scores = paddle.to_tensor([[1., 2, 3, 4], [4., 3, 2, 1]])
+    out = head.loss(scores, paddle.to_tensor([[0], [0]], dtype="int64"))
+    assert float(out["top1"]) == pytest.approx(0.5) and float(out["top5"]) == pytest.approx(1.0)
+
+
+def test_label_smoothing_in_training_only():
+    head = _head(num_classes=5, ls_eps=0.1)
+    scores = paddle.to_tensor([[2., 1, 0, 0, -1], [0, 0, 3, 0, 0]])
+    labels = paddle.to_tensor([[0], [2]], dtype="int64")
+    log_p = scores.numpy() - np.log(np.exp(scores.numpy()).sum(axis=1, keepdims=True))
+    target = np.full((2, 5), 0.1 / 5)
+    target[[0, 1], [0, 2]] += 0.9
+    expected = -(target * log_p).sum(axis=1).mean()
+    assert float(head.loss(scores, labels)["loss"]) == pytest.approx(expected, rel=1e-5)
+    plain = float(F.cross_entropy(scores, labels))
+    assert float(head.loss(scores, labels, valid_mode=True)["loss"]) == pytest.approx(plain, rel=1e-6)
+    assert abs(expected - plain) > 1e-3
+
+
+def test_mixup_labels_weight_loss_and_accuracy():
+    head = _head(num_classes=5)
+    scores = paddle.to_tensor([[5., 0, 0, 0, 0], [0, 5., 0, 0, 0]])
+    labels_a = paddle.to_tensor([[0], [1]], dtype="int64")
+    labels_b = paddle.to_tensor([[2], [3]], dtype="int64")
+    out = head.loss(scores, [labels_a, labels_b, paddle.to_tensor([0.25])])
+    loss_a, loss_b = float(F.cross_entropy(scores, labels_a)), float(F.cross_entropy(scores, labels_b))
+    assert float(out["loss"]) == pytest.approx(0.25 * loss_a + 0.75 * loss_b, rel=1e-5)
+    assert float(out["top1"]) == pytest.approx(0.25)
+
+
+def test_validation_accuracy_is_averaged_over_ranks(monkeypatch):
+    reduced = []
+
+    def fake_all_reduce(tensor, op=None, **kwargs):  # two ranks, the other one scored 1.0
+        reduced.append(op)
+        tensor.set_value(tensor + 1.0)
+
+    monkeypatch.setattr(head_base, "get_dist_info", lambda: (0, 2))
+    monkeypatch.setattr(paddle.distributed, "all_reduce", fake_all_reduce)
+    head = _head(num_classes=5)
+    scores = paddle.to_tensor([[5., 0, 0, 0, 0], [5., 0, 0, 0, 0]])
+    labels = paddle.to_tensor([[0], [1]], dtype="int64")
+    valid = head.loss(scores, labels, valid_mode=True)
+    assert float(valid["top1"]) == pytest.approx((0.5 + 1.0) / 2) and len(reduced) == 2
+    train = head.loss(scores, labels)  # PaddleVideo reduces in validation only
+    assert float(train["top1"]) == pytest.approx(0.5) and len(reduced) == 2
+
+
+def test_unknown_label_layout_is_a_clear_error():
+    head = _head(num_classes=5)
+    labels = paddle.to_tensor([[0]], dtype="int64")
+    with pytest.raises(ValueError, match="expects \\[labels\\] or \\[labels_a, labels_b, lam\\], got 2"):
+        head.loss(paddle.zeros([1, 5]), [labels, labels])

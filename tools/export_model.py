@@ -1,0 +1,63 @@
+"""Export a trained TSN for Paddle Inference (and ONNX): PaddleVideo's tools/export_model.py.
+
+    python tools/export_model.py -c configs/recognition/tsn/tsn_k400_frames.yaml \
+        -p output/TSN/TSN_best.pdparams -o inference/TSN [--save_name TSN] [--format json] [--onnx]
+
+Writes ``<OUT_DIR>/<name>.pdmodel`` + ``.pdiparams`` (classic program format, loaded by Paddle
+Inference 2.x and 3.x); ``--format json`` adds the PIR ``<name>.json``; ``--onnx`` adds ``<name>.onnx``.
+"""
+import argparse
+import os
+import sys
+
+# Classic .pdmodel by default on Paddle 3 (PIR would write .json); must precede `import paddle`.
+os.environ.setdefault("FLAGS_enable_pir_api", "0")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import paddlevideo  # noqa: E402,F401  (CPU runtime set-up before paddle is imported)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser("PaddleVideo export model script")
+    parser.add_argument("-c", "--config", type=str, required=True, help="config file path")
+    parser.add_argument("-p", "--pretrained_params", type=str, required=True,
+                        help="trained weights (.pdparams) to export")
+    parser.add_argument("-o", "--output_path", type=str, default="./inference", help="output folder")
+    parser.add_argument("--save_name", type=str, default=None,
+                        help="file name without extension (default: the config's model_name)")
+    parser.add_argument("--override", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="config override, e.g. --override INFERENCE.num_seg=8 (repeatable)")
+    parser.add_argument("--format", choices=["pdmodel", "json"], default="pdmodel",
+                        help="pdmodel: classic .pdmodel + .pdiparams; json: also the PIR .json program")
+    parser.add_argument("--onnx", action="store_true", help="also write <name>.onnx with paddle2onnx")
+    parser.add_argument("--opset_version", type=int, default=11, help="ONNX opset for --onnx")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from paddlevideo.utils.runtime import require_paddle
+    require_paddle("export_model.py")
+    from paddlevideo.inference.export import export_model
+    from paddlevideo.inference.cli import run_cli
+    from paddlevideo.utils.config import get_config
+
+    def work():
+        cfg = get_config(args.config, overrides=args.override, show=False)
+        formats = ("pdmodel", "json") if args.format == "json" else ("pdmodel",)
+        print(f"Building model({cfg.get('model_name')})...")
+        result = export_model(cfg, args.pretrained_params, args.output_path, args.save_name,
+                              formats=formats, onnx=args.onnx, opset_version=args.opset_version)
+        shape = ["None" if d is None else d for d in result["input_shape"]]
+        print(f"input spec: InputSpec(shape=[{', '.join(map(str, shape))}], dtype='float32')")
+        for path in result["files"]:
+            print(f"wrote {path}")
+        print(f"model ({result['name']}) has been already saved in ({args.output_path}).")
+    return run_cli("export_model.py", work)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Predict videos with an exported TSN: PaddleVideo's tools/predict.py.
+
+    python tools/predict.py -c configs/recognition/tsn/tsn_k400_frames.yaml -i data/example.avi \
+        --model_file inference/TSN/TSN.pdmodel --params_file inference/TSN/TSN.pdiparams --use_gpu False
+
+``-i`` also takes a folder or a .txt list of videos; ``--onnx_file X.onnx`` runs onnxruntime instead.
+Prints per video ``Current video file: ...`` then tab + ``top-1 class: N`` and tab + ``top-1 score: X``.
+"""
+import argparse
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import paddlevideo  # noqa: E402,F401  (CPU runtime set-up before paddle is imported)
+
+
+def parse_args(argv=None):
+    from paddlevideo.inference.runner import add_predict_args
+    return add_predict_args(argparse.ArgumentParser("PaddleVideo Inference model script")).parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from paddlevideo.utils.runtime import require_paddle
+    require_paddle("predict.py")
+    from paddlevideo.inference.cli import run_cli
+    from paddlevideo.inference.runner import run_predict
+    return run_cli("predict.py", lambda: run_predict(args, "predict.py"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
