@@ -72,14 +72,14 @@ def describe(path):
 
 # ------------------------------------------------------------------------------ PaddleVideo-like path
 def read_whole_video_cv2(path):
-    """Every frame, BGR->RGB, kept in memory (PaddleVideo's cv2 VideoDecoder)."""
+    """Every frame ``cap.read()``, kept in memory as an RGB view (PaddleVideo's cv2 VideoDecoder)."""
     cap = cv2.VideoCapture(path)
     frames = []
     while True:
         ok, bgr = cap.read()
         if not ok:
             break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        frames.append(bgr[:, :, ::-1])
     cap.release()
     return frames
 
@@ -107,10 +107,16 @@ def baseline_to_array_normalize(imgs):
     return arr
 
 
-def baseline_train(path, sampler):
+def baseline_train(path, sampler, backend="cv2"):
+    """PaddleVideo's train path: decode (cv2: whole video; decord: get_batch of the picks), PIL-image ops."""
     from PIL import Image
-    frames = read_whole_video_cv2(path)
-    imgs = [frames[i] for i in sampler.indices(len(frames), "video")]
+    if backend == "cv2":
+        frames = read_whole_video_cv2(path)
+        imgs = [frames[i] for i in sampler.indices(len(frames), "video")]
+    else:
+        import decord
+        vr = decord.VideoReader(path)
+        imgs = list(vr.get_batch(sampler.indices(len(vr), "video")).asnumpy())
     imgs = baseline_scale(imgs, 256)
     w, h = imgs[0].size
     cw = ch = int(min(w, h) * random.choice([1, .875, .75, .66]))
@@ -144,11 +150,6 @@ def best_time(fn, repeats):
         fn()
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def total(clips, fn, repeats):
-    """Sum over clips of the best time of ``fn(clip)``."""
-    return sum(best_time(lambda c=c: fn(c), repeats) for c in clips)
 
 
 def pipeline_for(cfg, mode, backend):
@@ -190,50 +191,57 @@ def main(argv=None):
     n_clips = len(clips)
     cfg = get_config(CONFIG, show=False)
     train_sampler = Sampler(3, 1, valid_mode=False, select_left=True)
+    names = [os.path.splitext(os.path.basename(c))[0][:22] for c in clips]
 
-    def rate(seconds):
-        return f"{n_clips / seconds:7.1f} videos/s ({1e3 * seconds / n_clips:6.1f} ms/video)"
+    def table(title, columns, ratio_of=None):
+        """Run ``columns`` ({label: fn(clip)}) on every clip; print ms per clip, then the per-clip mean."""
+        print(f"\n== {title} (ms per video, best of {args.repeats}) ==")
+        print(f"{'clip':24s}" + "".join(f"{label:>16s}" for label in columns)
+              + (f"{'speed-up':>10s}" if ratio_of else ""))
+        times = {label: [] for label in columns}
+        for name, clip in zip(names, clips):
+            row = {label: best_time(lambda f=fn: f(clip), args.repeats) for label, fn in columns.items()}
+            for label, t in row.items():
+                times[label].append(t)
+            extra = f"{row[ratio_of[0]] / row[ratio_of[1]]:9.2f}x" if ratio_of else ""
+            print(f"{name:24s}" + "".join(f"{1e3 * t:16.1f}" for t in row.values()) + extra)
+        mean = {label: sum(v) / n_clips for label, v in times.items()}
+        extra = f"{mean[ratio_of[0]] / mean[ratio_of[1]]:9.2f}x" if ratio_of else ""
+        print(f"{'mean':24s}" + "".join(f"{1e3 * t:16.1f}" for t in mean.values()) + extra)
+        print(f"{'videos/s':24s}" + "".join(f"{1 / t:16.1f}" for t in mean.values()))
+        return times
 
-    print("\n== Decoding the 3 train frames (random segment offsets) ==")
-    whole = total(clips, read_whole_video_cv2, args.repeats)
-    print(f"cv2 whole video (PaddleVideo)      {rate(whole)}")
-    sampled = {}
+    decode_cols = {"cv2 whole video": read_whole_video_cv2}
     for backend in BACKENDS:
-        sampled[backend] = total(clips, lambda c, b=backend: sampled_read(c, b, train_sampler), args.repeats)
-        print(f"{backend:6s} sampled frames only        {rate(sampled[backend])}")
-    mem_whole = sum(describe(c)[0] * describe(c)[1] * describe(c)[2] * 3 for c in clips) / n_clips / 2 ** 20
-    mem_sampled = sum(3 * describe(c)[1] * describe(c)[2] * 3 for c in clips) / n_clips / 2 ** 20
-    print(f"cv2 sampled vs whole video: {whole / sampled['cv2']:.2f}x faster (goal >= 2x); frames held per clip: "
-          f"{mem_sampled:.1f} MiB vs {mem_whole:.0f} MiB")
+        decode_cols[f"{backend} sampled"] = lambda c, b=backend: sampled_read(c, b, train_sampler)
+    dec = table("Decoding the 3 train frames: whole video (PaddleVideo's cv2 path) vs sampled frames only",
+                decode_cols, ratio_of=("cv2 whole video", "cv2 sampled"))
+    ratios = [w / t for w, t in zip(dec["cv2 whole video"], dec["cv2 sampled"])]
+    print(f"cv2 sampled vs whole video, per clip: {', '.join(f'{r:.2f}x' for r in ratios)} "
+          f"(goal >= 2x); frames held per clip: 3 instead of {', '.join(str(describe(c)[0]) for c in clips)}")
 
-    print("\n== Train pipeline (decode 3 frames, Scale 256, MultiScaleCrop 224, flip, normalise) ==")
-    base_train = total(clips, lambda c: baseline_train(c, train_sampler), args.repeats)
-    print(f"PaddleVideo-like (cv2 whole + PIL) {rate(base_train)}")
-    ours_train = {}
+    train_cols = {"PV cv2+PIL": lambda c: baseline_train(c, train_sampler, "cv2"),
+                  "PV decord+PIL": lambda c: baseline_train(c, train_sampler, "decord")}
     for backend in BACKENDS:
         pipe = pipeline_for(cfg, "train", backend)
-        ours_train[backend] = total(clips, lambda c, p=pipe: p({"filename": c, "labels": 0}), args.repeats)
-        print(f"ours, {backend:6s}                      {rate(ours_train[backend])}  "
-              f"{base_train / ours_train[backend]:.2f}x the baseline")
-    best_backend = min(ours_train, key=ours_train.get)
-    print(f"best train pipeline ({best_backend}): {n_clips / ours_train[best_backend]:.1f} videos/s = "
-          f"{base_train / ours_train[best_backend]:.2f}x the PaddleVideo-like baseline (goal >= 2x)")
+        train_cols[f"ours {backend}"] = lambda c, p=pipe: p({"filename": c, "labels": 0})
+    tr = table("Train pipeline: decode 3 frames, Scale 256, MultiScaleCrop 224, flip, normalise "
+               "(PV = PaddleVideo-like baseline)", train_cols)
+    for base in ("PV cv2+PIL", "PV decord+PIL"):
+        best = {b: sum(tr[base]) / sum(tr[f"ours {b}"]) for b in BACKENDS}
+        print(f"vs {base}: " + ", ".join(f"ours {b} {r:.2f}x" for b, r in best.items()) + " (goal >= 2x)")
 
-    print("\n== Test pipeline (decode 25 frames, Scale 256, TenCrop 224 -> 250 crops, normalise) ==")
     test_sampler = Sampler(25, 1, valid_mode=True, select_left=True)
     decoded = {c: np.stack(sampled_read(c, "decord", test_sampler)) for c in clips}
-    test_ops = pipeline_for(cfg, "test", "cv2")
     transform_only = build_pipeline({"transform": cfg.PIPELINE.test.transform})
-    ours_tf = total(clips, lambda c: transform_only({"imgs": decoded[c]}), args.repeats)
-    base_tf = total(clips, lambda c: baseline_test_transforms(list(decoded[c])), args.repeats)
-    print(f"transforms only, PaddleVideo-like (PIL crops): {1e3 * base_tf / n_clips:6.1f} ms/video")
-    print(f"transforms only, ours:                         {1e3 * ours_tf / n_clips:6.1f} ms/video "
-          f"(goal <= 150 ms; {base_tf / ours_tf:.1f}x faster)")
+    test_cols = {"PV PIL ops": lambda c: baseline_test_transforms(list(decoded[c])),
+                 "ours ops": lambda c: transform_only({"imgs": decoded[c]})}
     for backend in BACKENDS:
         pipe = pipeline_for(cfg, "test", backend)
-        t = total(clips, lambda c, p=pipe: p({"filename": c, "labels": 0}), args.repeats)
-        print(f"whole test pipeline, {backend:6s}       {rate(t)}")
-    del test_ops
+        test_cols[f"ours {backend} all"] = lambda c, p=pipe: p({"filename": c, "labels": 0})
+    te = table("Test pipeline: 25 frames, Scale 256, TenCrop 224 -> 250 crops, normalise "
+               "('ops': transforms only; 'all': with decoding)", test_cols, ratio_of=("PV PIL ops", "ours ops"))
+    print(f"TenCrop x 25 transforms: {1e3 * sum(te['ours ops']) / n_clips:.1f} ms per video (goal <= 150 ms)")
 
     print("\n== DataLoader, 2 workers, train pipeline, batch 8 ==")
     lst = os.path.join(tmp.name if tmp else tempfile.mkdtemp(), "bench.list")

@@ -55,22 +55,19 @@ def test_sampled_frames_equal_whole_video_frames(make_video):
     assert "reader" not in results
 
 
-def test_cv2_reader_grabs_without_converting_skipped_frames(make_video, monkeypatch):
+def test_cv2_reader_grabs_without_converting_skipped_frames(make_video):
     path = make_video("g.avi", num_frames=25)
     reader = VIDEO_READERS["cv2"](path)
     calls = {"retrieve": 0}
     real_cap = reader.cap
 
     class CountingCap:
-        def grab(self):
-            return real_cap.grab()
+        def __getattr__(self, name):
+            return getattr(real_cap, name)
 
         def retrieve(self):
             calls["retrieve"] += 1
             return real_cap.retrieve()
-
-        def release(self):
-            real_cap.release()
 
     reader.cap = CountingCap()
     reader.read([20, 2, 11])
@@ -143,3 +140,52 @@ def test_missing_backend_names_pip_command(monkeypatch):
 def test_unknown_backend():
     with pytest.raises(PipelineError, match="cv2, decord, pyav"):
         VideoDecoder(backend="ffmpeg")
+
+
+def test_cv2_keyframe_seek_gives_sequential_frames(make_video):
+    """MJPG: every frame is a keyframe, so the cv2 reader seeks; frames must equal sequential decoding."""
+    path = make_video("long.avi", num_frames=80, size=(32, 24))
+    idx = [75, 5, 40]
+    expect = np.stack(VIDEO_READERS["decord"](path).read(idx))
+    reader = VIDEO_READERS["cv2"](path)
+    sets = []
+    cap = reader.cap
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(cap, name)
+
+        def set(self, prop, value):
+            sets.append(value)
+            return cap.set(prop, value)
+
+    reader.cap = Spy()
+    assert np.array_equal(np.stack(reader.read(idx)), expect)
+    assert sets == [40, 75]  # two keyframe seeks, no frame-by-frame seeking
+
+
+def test_cv2_seek_with_wrong_timestamp_falls_back(make_video):
+    path = make_video("long2.avi", num_frames=80, size=(32, 24))
+    idx = [5, 40, 75]
+    expect = np.stack(VIDEO_READERS["decord"](path).read(idx))
+    reader = VIDEO_READERS["cv2"](path)
+    real = reader.cap
+
+    class Liar:  # reports timestamps 1 s late after a seek, so the landed frame cannot be verified
+        seeked = False
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def set(self, prop, value):
+            Liar.seeked = True
+            return real.set(prop, value)
+
+        def get(self, prop):
+            return real.get(prop) + (1000.0 if Liar.seeked and prop == cv2.CAP_PROP_POS_MSEC else 0.0)
+
+    reader.cap = Liar()
+    reader._reopen = lambda: (real.release(), setattr(reader, "_pos", 0),
+                              setattr(reader, "cap", cv2.VideoCapture(path)))
+    assert np.array_equal(np.stack(reader.read(idx)), expect)
+    assert Liar.seeked and reader._index is None  # seeking disabled for this file after the mismatch

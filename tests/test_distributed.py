@@ -12,7 +12,8 @@ from test_train import ROOT, make_rawframes, valid_top1, write_config
 def _launch(log_dir, *args, timeout=600):
     cmd = [sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2", "--log_dir", log_dir,
            os.path.join(ROOT, "main.py"), *args]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    env = dict(os.environ, OMP_NUM_THREADS="1")  # two processes share the cores
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def _worker_log(log_dir, rank):

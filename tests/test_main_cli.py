@@ -60,4 +60,5 @@ def test_corrupt_weights_and_missing_list_file(tmp_path):
     _one_error_line(run_main("-c", cfg, "--test", "-w", str(bad)), "bad.pdparams")
     _one_error_line(run_main("-c", cfg, "-o", "DATASET.train.file_path=/no/such.list"), "/no/such.list")
     _one_error_line(run_main("-c", cfg, "-o", "MODEL.backbone.depth=19"), "depth")
+    _one_error_line(run_main("-c", cfg, "-o", "DATASET.batch_size=64"), "no full batch", "train_frames.list")
     assert not os.path.exists(os.path.join(str(tmp_path / "out"), "TSN_demo_epoch_00001.pdparams"))

@@ -112,13 +112,21 @@ def test_two_epochs_with_validate_writes_expected_files(dataset, tmp_path):
     assert match and 0.0 <= float(match.group(1)) <= 1.0 and float(match.group(2)) == 1.0  # 4 classes
 
 
-def test_max_iters_stops_each_epoch_early(dataset, tmp_path):
+def test_max_iters_amp_on_cpu_and_finetune(dataset, tmp_path):
     out = str(tmp_path / "out")
     cfg = write_config(dataset, out, epochs=1)
-    proc = run_main("-c", cfg, "--max_iters", "1")
+    proc = run_main("-c", cfg, "--max_iters", "1", "--amp")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "train step:0 " in proc.stdout and "train step:1 " not in proc.stdout
-    assert os.path.isfile(os.path.join(out, "TSN_demo_epoch_00001.pdparams"))
+    assert "AMP (float16) is not supported on CPU: training in fp32 mode." in proc.stdout
+    weights = os.path.join(out, "TSN_demo_epoch_00001.pdparams")
+    assert os.path.isfile(weights)
+    # Fine-tune into a 5-class head: the fc is skipped with a warning, the rest loads.
+    proc = run_main("-c", cfg, "--max_iters", "1", "-w", weights, "-o", "MODEL.head.num_classes=5",
+                    "-o", f"output_dir={tmp_path / 'ft'}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "skipped 'head.fc.weight'" in proc.stdout and "Finetune from checkpoint" in proc.stdout
+    assert "Training in fp32 mode." in proc.stdout
 
 
 def test_toy_task_learns_to_90_percent(tmp_path):

@@ -23,23 +23,23 @@ CONFIG = "configs/recognition/tsn/tsn_demo.yaml"
 DATA = "data/demo"
 OUTPUT = "output/TSN_demo"
 INFER_DIR = "inference/TSN_demo"
-SAMPLE_VIDEO = f"{DATA}/videos/red_ball/red_ball_000.avi"
 
 
 def demo_commands(python: str = "python", epochs=None):
     """The demo's steps as ``(title, argv)`` pairs, with paths relative to the repository root."""
     extra = ["-o", f"epochs={epochs}"] if epochs else []
+    labels = f"{DATA}/label_list.txt"
     return [
-        ("Build the demo dataset (generated clips, 4 classes)",
+        ("Build the demo dataset (generated clips of 4 classes)",
          [python, "tools/make_demo_data.py", "--out", DATA]),
+        ("Write the video lists (train/val split per class)",
+         [python, "data/k400/build_file_list.py", "--format", "videos", f"{DATA}/videos",
+          "--out", f"{DATA}/train.list", "--val_out", f"{DATA}/val.list", "--label_list", labels]),
         ("Extract rawframes from the videos",
          [python, "data/k400/extract_rawframes.py", f"{DATA}/videos", f"{DATA}/rawframes"]),
-        ("Write the train frame list",
-         [python, "data/k400/build_file_list.py", "--format", "rawframes", "--src_list", f"{DATA}/train.list",
-          "--rawframes", f"{DATA}/rawframes", "--out", f"{DATA}/train_frames.list"]),
-        ("Write the val frame list",
-         [python, "data/k400/build_file_list.py", "--format", "rawframes", "--src_list", f"{DATA}/val.list",
-          "--rawframes", f"{DATA}/rawframes", "--out", f"{DATA}/val_frames.list"]),
+        ("Write the frame lists (the same split)",
+         [python, "data/k400/build_file_list.py", "--format", "rawframes", f"{DATA}/rawframes",
+          "--out", f"{DATA}/train_frames.list", "--val_out", f"{DATA}/val_frames.list", "--label_list", labels]),
         ("Train TSN with validation after every epoch",
          [python, "main.py", "--validate", "-c", CONFIG] + extra),
         ("Test the best checkpoint (TenCrop x 25 segments)",
@@ -47,10 +47,10 @@ def demo_commands(python: str = "python", epochs=None):
         ("Export the inference model",
          [python, "tools/export_model.py", "-c", CONFIG, "-p", f"{OUTPUT}/TSN_demo_best.pdparams",
           "-o", INFER_DIR]),
-        ("Predict a demo video with Paddle Inference",
-         [python, "tools/predict.py", "--input_file", SAMPLE_VIDEO, "--config", CONFIG,
+        ("Predict the validation videos with Paddle Inference",
+         [python, "tools/predict.py", "--input_file", f"{DATA}/val.list", "--config", CONFIG,
           "--model_file", f"{INFER_DIR}/TSN_demo.pdmodel", "--params_file", f"{INFER_DIR}/TSN_demo.pdiparams",
-          "--label_list", f"{DATA}/label_list.txt", "--use_gpu", "False"]),
+          "--label_list", labels, "--use_gpu", "False"]),
         ("Plot the training curves",
          [python, "tools/plot_log.py", f"{OUTPUT}/paddlevideo.log", "-o", f"{OUTPUT}/training_curves.png"]),
     ]

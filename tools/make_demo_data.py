@@ -3,12 +3,12 @@
 Four visually distinct classes of moving patterns, each clip with its own random background,
 position, size, speed and noise, written as MJPG .avi files::
 
-    python tools/make_demo_data.py --out data/demo            # 4 classes x 24 clips, train/val split
+    python tools/make_demo_data.py --out data/demo            # 4 classes x 24 clips
     python tools/make_demo_data.py --out /tmp/d --per_class 6 --frames 32
 
-Writes ``<out>/videos/<class>/<class>_<i>.avi``, ``<out>/train.list`` and ``<out>/val.list``
-(``<path> <label>`` lines, paths relative to ``<out>/videos``) and ``<out>/label_list.txt``
-(Kinetics-style ``<index> <name>`` lines).
+Writes ``<out>/videos/<class>/<class>_<i>.avi`` and ``<out>/label_list.txt`` (Kinetics-style
+``<index> <name>`` lines). List files are then written by ``data/k400/build_file_list.py``, as
+for any dataset (docs/data.md).
 """
 import argparse
 import os
@@ -67,24 +67,19 @@ def write_avi(path: str, frames, fps: int = 25):
 
 
 def build_demo_dataset(out: str, per_class: int = 24, num_frames: int = 40, width: int = 96,
-                       height: int = 72, val_fraction: float = 0.25, seed: int = 0) -> dict:
-    """Write the dataset under ``out``; returns counts and paths. Existing files are overwritten."""
+                       height: int = 72, seed: int = 0) -> dict:
+    """Write the clips and the label list under ``out`` (existing files are overwritten)."""
     rng = np.random.default_rng(seed)
     video_root = os.path.join(out, "videos")
-    train, val = [], []
-    n_val = max(1, int(round(per_class * val_fraction)))
     for label, name in enumerate(CLASSES):
         os.makedirs(os.path.join(video_root, name), exist_ok=True)
         for i in range(per_class):
-            rel = f"{name}/{name}_{i:03d}.avi"
-            write_avi(os.path.join(video_root, rel), render_clip(label, rng, num_frames, width, height))
-            (val if i < n_val else train).append(f"{rel} {label}")
-    for fname, lines in (("train.list", train), ("val.list", val)):
-        with open(os.path.join(out, fname), "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-    with open(os.path.join(out, "label_list.txt"), "w", encoding="utf-8") as f:
+            path = os.path.join(video_root, name, f"{name}_{i:03d}.avi")
+            write_avi(path, render_clip(label, rng, num_frames, width, height))
+    label_list = os.path.join(out, "label_list.txt")
+    with open(label_list, "w", encoding="utf-8") as f:
         f.write("".join(f"{i} {name}\n" for i, name in enumerate(CLASSES)))
-    return {"videos": len(train) + len(val), "train": len(train), "val": len(val), "root": video_root}
+    return {"videos": per_class * len(CLASSES), "root": video_root, "label_list": label_list}
 
 
 def main(argv=None):
@@ -100,7 +95,7 @@ def main(argv=None):
         parser.error("--per_class must be >= 2 and --frames >= 1")
     info = build_demo_dataset(args.out, args.per_class, args.frames, args.width, args.height, seed=args.seed)
     print(f"wrote {info['videos']} clips of {len(CLASSES)} classes to {info['root']} "
-          f"({info['train']} train / {info['val']} val); lists: {args.out}/train.list, {args.out}/val.list")
+          f"and the label list {info['label_list']}")
     return 0
 
 

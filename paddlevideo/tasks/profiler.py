@@ -32,7 +32,10 @@ def parse_profiler_options(text: str) -> dict:
 
 
 class StepProfiler:
-    """Call ``step()`` once per training iteration; does nothing when no options were given."""
+    """Call ``step()`` at the start of every training iteration and ``close()`` after training.
+
+    Does nothing when no options were given.
+    """
 
     def __init__(self, text=None):
         self.options = parse_profiler_options(text) if text else None
@@ -42,19 +45,26 @@ class StepProfiler:
     def step(self):
         if self.options is None:
             return
-        import paddle.profiler as profiler
-        start, end = (int(v) for v in self.options["batch_range"])
-        if self.profiler is None:
+        if self.profiler is None:  # first iteration: start recording (the scheduler skips until `start`)
+            import paddle.profiler as profiler
+            start, end = (int(v) for v in self.options["batch_range"])
             self.profiler = profiler.Profiler(
                 scheduler=(start, end),
                 on_trace_ready=profiler.export_chrome_tracing(str(self.options["profile_path"])))
             self.profiler.start()
+            return
         self.profiler.step()
         self.steps += 1
-        if self.steps == end:
-            self.profiler.stop()
-            get_logger("paddlevideo").info(
-                f"profiler: iterations [{start}, {end}) traced to {self.options['profile_path']}")
-            if str(self.options["exit_on_finished"]).lower() in ("true", "1"):
+        if self.steps >= int(self.options["batch_range"][1]):
+            self.close()
+            if str(self.options.get("exit_on_finished", True)).lower() in ("true", "1"):
                 sys.exit(0)
-            self.options = None
+
+    def close(self):
+        """Stop recording and write the trace (if a profile is running)."""
+        if self.profiler is None or self.options is None:
+            return
+        self.profiler.stop()
+        get_logger("paddlevideo").info(
+            f"profiler: iterations {self.options['batch_range']} traced to {self.options['profile_path']}")
+        self.options = None

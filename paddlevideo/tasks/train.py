@@ -29,8 +29,15 @@ def output_dir_of(cfg) -> str:
     return cfg.get("output_dir") or os.path.join("output", cfg.model_name)
 
 
-def _train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank):
-    """One pass over ``loader``; logs every ``log_interval`` iterations and returns the ``EpochRecord``."""
+def make_train_state(max_iters=None, use_amp=False, amp_level=None, scaler=None, profiler_options=None) -> dict:
+    """What ``train_one_epoch`` needs besides the model, optimizer and data."""
+    return {"max_iters": max_iters, "use_amp": use_amp, "amp_level": amp_level, "scaler": scaler,
+            "profiler": StepProfiler(profiler_options)}
+
+
+def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank=0):
+    """One pass over ``loader`` (0-based ``epoch``); logs every ``log_interval`` iterations and the epoch
+    summary; steps ``scheduler`` per iteration (``iter_step``) or once at the end. Returns the ``EpochRecord``."""
     logger = get_logger("paddlevideo")
     record = EpochRecord()
     log_interval = int(cfg.get("log_interval", 10))
@@ -71,9 +78,6 @@ def _train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, ran
                 scheduler.step()
     if not iter_step and hasattr(scheduler, "step"):
         scheduler.step()
-    if record.batch_time.count == 0:
-        raise RuntimeError("the training loader gave no batch: fewer training clips than one batch "
-                           "(drop_last=True)? lower DATASET.batch_size or add clips")
     avg_ips = loader.batch_sampler.batch_size * record.batch_time.count / max(record.batch_time.sum, 1e-12)
     logger.info(format_epoch_log(epoch + 1, "train", record.averages(), record.batch_time.avg,
                                  record.reader_time.avg, record.batch_time.sum, avg_ips))
@@ -145,6 +149,11 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
     train_dataset, train_loader = build_split(cfg, "train", seed=rank_seed(seed, rank))
     if validate:
         valid_dataset, valid_loader = build_split(cfg, "valid", seed=rank_seed(seed, rank))
+    if len(train_loader) == 0:
+        raise ConfigError(
+            f"{cfg.DATASET.train.get('file_path')}: {len(train_dataset)} training clips make no full batch of "
+            f"DATASET.batch_size={train_loader.batch_sampler.batch_size} per process x {world_size} "
+            "process(es) (the last incomplete batch is dropped); lower the batch size or add clips")
     scheduler = build_lr(cfg.OPTIMIZER.learning_rate, len(train_loader))
     optimizer = build_optimizer(cfg.OPTIMIZER, scheduler, model=model)
     use_amp, amp_level = resolve_amp(use_amp, amp_level, device)
@@ -161,8 +170,7 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
     if parallel:
         model = paddle.DataParallel(model)
 
-    state = {"max_iters": max_iters, "use_amp": use_amp, "amp_level": amp_level, "scaler": scaler,
-             "profiler": StepProfiler(profiler_options)}
+    state = make_train_state(max_iters, use_amp, amp_level, scaler, profiler_options)
     best = 0.0
     for epoch in range(cfg.epochs):
         if epoch < resume_epoch:
@@ -170,7 +178,7 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
             continue
         seed_epoch(seed, epoch, rank)
         train_loader.batch_sampler.set_epoch(epoch)
-        _train_one_epoch(model, optimizer, scheduler, train_loader, epoch, cfg, state, rank)
+        train_one_epoch(model, optimizer, scheduler, train_loader, epoch, cfg, state, rank)
         last = epoch == cfg.epochs - 1
         if validate and (epoch % int(cfg.get("val_interval", 1)) == 0 or last):
             result = evaluate(model, valid_loader, len(valid_dataset), epoch + 1, cfg.epochs,
@@ -182,6 +190,7 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
                 logger.info(f"Already save the best model (top1 acc){int(best * 10000) / 10000}")
         if rank == 0 and (epoch % int(cfg.get("save_interval", 1)) == 0 or last):
             save_pair(model, optimizer, epoch_prefix(output_dir, model_name, epoch + 1))
+    state["profiler"].close()
     if world_size > 1:
         _check_ranks_in_sync(model, world_size)
     logger.info(f"training {model_name} finished")

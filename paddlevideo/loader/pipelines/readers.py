@@ -47,11 +47,44 @@ def _check_file(filename):
         raise DecodeError(f"video file not found: {filename}")
 
 
-class Cv2Reader:
-    """OpenCV: ``grab()`` every frame up to the last wanted one, ``retrieve()`` (convert) only wanted ones.
+def keyframe_map(filename):
+    """``(pts_ms, keyframes)`` from the container's packets (no decoding), or None without PyAV / timestamps.
 
-    Never seeks: OpenCV's frame seeking re-decodes from the previous keyframe for each index.
+    ``pts_ms[i]``: presentation time of frame ``i`` in ms; ``keyframes``: sorted indices of keyframes.
     """
+    try:
+        import av
+    except ImportError:
+        return None
+    try:
+        with av.open(filename) as container:
+            stream = container.streams.video[0]
+            packets = [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.size]
+            time_base = float(stream.time_base)
+    except Exception:  # unreadable by PyAV: cv2 decodes sequentially instead
+        return None
+    if not packets or any(pts is None for pts, _ in packets):
+        return None
+    order = sorted(pts for pts, _ in packets)
+    index = {pts: i for i, pts in enumerate(order)}
+    if len(index) != len(order):
+        return None
+    return [pts * time_base * 1000.0 for pts in order], sorted(index[pts] for pts, key in packets if key)
+
+
+class Cv2Reader:
+    """OpenCV: ``grab()`` frames up to the last wanted one, ``retrieve()`` (convert to RGB) only wanted ones.
+
+    A clip costs about as much as decoding up to its last wanted frame. Where the container has a
+    keyframe between the current position and a wanted frame (known from PyAV's packet index, no
+    decoding), we let OpenCV seek there instead of grabbing every frame before it, and check the
+    landed frame's timestamp against the packet index; on any mismatch we fall back to grabbing
+    from the start, so the frames are always the ones sequential decoding gives.
+    """
+
+    # OpenCV's seek decodes forward from the last keyframe at least 16 frames before the target.
+    SEEK_BACKOFF = 16
+    MIN_SAVING = 8  # frames a seek must skip to be worth it
 
     def __init__(self, filename):
         _check_file(filename)
@@ -63,27 +96,66 @@ class Cv2Reader:
         if self.frames_len <= 0:  # no count in the container: count by grabbing once
             self.frames_len = self._count_frames()
         self._pos = 0  # index of the next frame grab() returns
+        self._index = None  # (pts_ms, keyframes), read on the first read() that could use it
+        self._t0 = None  # OpenCV's timestamp of frame 0, to compare with the packet index
+
+    def _reopen(self):
+        self.cap.release()
+        self.cap = cv2.VideoCapture(self.filename)
+        self._pos = 0
 
     def _count_frames(self):
         n = 0
         while self.cap.grab():
             n += 1
-        self.cap.release()
-        self.cap = cv2.VideoCapture(self.filename)
+        self._reopen()
         return n
+
+    def _grab(self):
+        if not self.cap.grab():
+            raise ShortVideo(self.filename, self.frames_len, self._pos)
+        if self._pos == 0:
+            self._t0 = self.cap.get(cv2.CAP_PROP_POS_MSEC)
+        self._pos += 1
+
+    def _seek_target(self, idx):
+        """True when a keyframe lets OpenCV reach ``idx`` decoding far fewer frames than grabbing."""
+        if self._index is None or self._t0 is None or idx >= len(self._index[0]):
+            return False
+        start = idx - self.SEEK_BACKOFF
+        landing = max((k for k in self._index[1] if k <= start), default=0)
+        return landing > self._pos + self.MIN_SAVING
+
+    def _seek(self, idx):
+        """Seek so that the last grabbed frame is ``idx``; False (and sequential fallback) if it is not."""
+        pts_ms = self._index[0]
+        self.cap.set(cv2.CAP_PROP_POS_FRAMES, idx)
+        if self.cap.grab():
+            tolerance = 0.5 * min((b - a for a, b in zip(pts_ms, pts_ms[1:]) if b > a), default=1.0)
+            expected = self._t0 + pts_ms[idx] - pts_ms[0]
+            if abs(self.cap.get(cv2.CAP_PROP_POS_MSEC) - expected) < tolerance:
+                self._pos = idx + 1
+                return True
+        self._index = None  # timestamps disagree: never seek in this file again
+        self._reopen()
+        return False
 
     def read(self, indices):
         wanted, order = _plan(indices)
         if wanted and wanted[0] < self._pos:  # asked to go back: reopen (never happens in one sampler call)
-            self.cap.release()
-            self.cap = cv2.VideoCapture(self.filename)
-            self._pos = 0
+            self._reopen()
+        if self._index is None and wanted and wanted[-1] > 2 * self.SEEK_BACKOFF:
+            self._index = keyframe_map(self.filename) or None
+            if self._index and len(self._index[1]) < 2:
+                self._index = None  # one keyframe: nothing to skip to
         frames = []
         for idx in wanted:
+            if self._pos == 0:
+                self._grab()  # frame 0 gives OpenCV's time origin
+            if self._pos <= idx and self._seek_target(idx):
+                self._seek(idx)
             while self._pos <= idx:
-                if not self.cap.grab():
-                    raise ShortVideo(self.filename, self.frames_len, self._pos)
-                self._pos += 1
+                self._grab()
             ok, bgr = self.cap.retrieve()
             if not ok or bgr is None:
                 raise DecodeError(f"cv2 cannot decode frame {idx} of {self.filename}")
