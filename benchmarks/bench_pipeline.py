@@ -170,12 +170,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", help="folder of videos to use instead of clips cut from ../shared/data")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--loader_epochs", type=int, default=3, help="passes over the clips for the loader figure")
+    parser.add_argument("--loader_epochs", type=int, default=2, help="passes over the clips for the loader figure")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)  # as in DataLoader workers: one thread each
 
     print(machine_line())
-    print(f"fp32 GEMM (numpy 2048^2): {measure_gemm_gflops():.0f} GFLOP/s")
+    gemm = measure_gemm_gflops()
+    print(f"fp32 GEMM (numpy 2048^2): {gemm:.0f} GFLOP/s")
     tmp = None
     if args.videos:
         clips = sorted(p for p in glob.glob(os.path.join(args.videos, "*"))
@@ -265,7 +266,7 @@ def main(argv=None):
         elapsed = time.perf_counter() - start
         loader_rate = seen / elapsed
         # ResNet-50 TSN training step: ~3.1 frames/s at ~170 GFLOP/s GEMM (PERF_NOTES), 3 frames a video.
-        need = 3.1 / 3
+        need = 3.1 * gemm / 170 / 3
         print(f"loader ({backend}, 2 workers): {loader_rate:.1f} videos/s on both cores; ResNet-50 training "
               f"consumes ~{need:.1f} videos/s, so feeding it takes ~{100 * need / loader_rate:.0f}% of the "
               f"machine's CPU (keeps up: {'yes' if loader_rate > need else 'NO'})")

@@ -134,6 +134,16 @@ def test_folder_list_labels_json_and_benchmark(model, tmp_path, capsys):
     assert code == 0 and [r[0] for r in parse_results(out)] == [str(videos / "a.mp4"), str(videos / "b.avi")]
 
 
+def test_memory_optim_refusal_falls_back(model, monkeypatch):
+    """Paddle 3.3.1 rejects enable_memory_optim for a PIR program on CPU; the predictor must still work."""
+    from paddlevideo.inference.predictors import PaddlePredictor
+    assert PaddlePredictor(model["pdmodel"], model["params"], disable_glog=True).memory_optim is True
+    monkeypatch.setattr(PaddlePredictor, "wants_memory_optim", staticmethod(lambda model_file, use_gpu: True))
+    predictor = PaddlePredictor(model["json"], model["params"], disable_glog=True)
+    assert predictor.memory_optim is False  # asked, refused, created again without it
+    assert predictor.run(np.zeros([1, 30, 3, 64, 64], np.float32)).shape == (1, 4)
+
+
 def test_batch_of_two_equals_one_by_one(model):
     from paddlevideo.inference.predictors import PaddlePredictor
     from paddlevideo.inference.preprocess import build_preprocessor

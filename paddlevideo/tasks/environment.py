@@ -12,12 +12,17 @@ import paddle
 def select_device() -> str:
     """Set and return Paddle's device: ``gpu:<id>`` when CUDA is usable, else ``cpu``."""
     if paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0:
-        selected = os.environ.get("FLAGS_selected_gpus", "").split(",")[0]
-        device = f"gpu:{selected}" if selected.isdigit() else "gpu"
+        device = f"gpu:{_selected_gpu()}"
     else:
         device = "cpu"
     paddle.set_device(device)
     return device
+
+
+def _selected_gpu() -> int:
+    """The card the launcher gave this process (``FLAGS_selected_gpus``), else 0."""
+    first = os.environ.get("FLAGS_selected_gpus", "").split(",")[0].strip()
+    return int(first) if first.isdigit() else 0
 
 
 def init_distributed() -> tuple:

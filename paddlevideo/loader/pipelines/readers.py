@@ -8,6 +8,7 @@ When a container's frame count is larger than the frames it really holds (common
 video reader raises ``ShortVideo`` with the real count, so the sampler can re-sample from it.
 """
 import os
+from typing import NamedTuple, Optional
 
 import cv2
 import numpy as np
@@ -47,10 +48,18 @@ def _check_file(filename):
         raise DecodeError(f"video file not found: {filename}")
 
 
-def keyframe_map(filename):
-    """``(pts_ms, keyframes)`` from the container's packets (no decoding), or None without PyAV / timestamps.
+class PacketIndex(NamedTuple):
+    """Frame timing from a container's packets: ``pts[i]`` (stream units) and ``pts_ms[i]`` of frame ``i``
+    in presentation order, and the sorted presentation indices of the keyframes."""
+    pts: list
+    pts_ms: list
+    keyframes: list
 
-    ``pts_ms[i]``: presentation time of frame ``i`` in ms; ``keyframes``: sorted indices of keyframes.
+
+def keyframe_map(filename) -> Optional[PacketIndex]:
+    """Read the packet index of ``filename``'s video stream with PyAV (demux only, no decoding).
+
+    None without PyAV, without timestamps, or when the file cannot be demuxed.
     """
     try:
         import av
@@ -61,7 +70,7 @@ def keyframe_map(filename):
             stream = container.streams.video[0]
             packets = [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.size]
             time_base = float(stream.time_base)
-    except Exception:  # unreadable by PyAV: cv2 decodes sequentially instead
+    except Exception:  # unreadable by PyAV: decoders fall back to sequential decoding
         return None
     if not packets or any(pts is None for pts, _ in packets):
         return None
@@ -69,7 +78,8 @@ def keyframe_map(filename):
     index = {pts: i for i, pts in enumerate(order)}
     if len(index) != len(order):
         return None
-    return [pts * time_base * 1000.0 for pts in order], sorted(index[pts] for pts, key in packets if key)
+    return PacketIndex(order, [pts * time_base * 1000.0 for pts in order],
+                       sorted(index[pts] for pts, key in packets if key))
 
 
 class Cv2Reader:
@@ -120,15 +130,15 @@ class Cv2Reader:
 
     def _seek_target(self, idx):
         """True when a keyframe lets OpenCV reach ``idx`` decoding far fewer frames than grabbing."""
-        if self._index is None or self._t0 is None or idx >= len(self._index[0]):
+        if self._index is None or self._t0 is None or idx >= len(self._index.pts):
             return False
         start = idx - self.SEEK_BACKOFF
-        landing = max((k for k in self._index[1] if k <= start), default=0)
+        landing = max((k for k in self._index.keyframes if k <= start), default=0)
         return landing > self._pos + self.MIN_SAVING
 
     def _seek(self, idx):
         """Seek so that the last grabbed frame is ``idx``; False (and sequential fallback) if it is not."""
-        pts_ms = self._index[0]
+        pts_ms = self._index.pts_ms
         self.cap.set(cv2.CAP_PROP_POS_FRAMES, idx)
         if self.cap.grab():
             tolerance = 0.5 * min((b - a for a, b in zip(pts_ms, pts_ms[1:]) if b > a), default=1.0)
@@ -145,8 +155,8 @@ class Cv2Reader:
         if wanted and wanted[0] < self._pos:  # asked to go back: reopen (never happens in one sampler call)
             self._reopen()
         if self._index is None and wanted and wanted[-1] > 2 * self.SEEK_BACKOFF:
-            self._index = keyframe_map(self.filename) or None
-            if self._index and len(self._index[1]) < 2:
+            self._index = keyframe_map(self.filename)
+            if self._index and len(self._index.keyframes) < 2:
                 self._index = None  # one keyframe: nothing to skip to
         frames = []
         for idx in wanted:
@@ -195,11 +205,15 @@ class DecordReader:
 
 
 class PyAVReader:
-    """PyAV: demux + decode in presentation order up to the last wanted frame, convert only wanted ones.
+    """PyAV: decode only what the wanted frames need, convert only the wanted ones to RGB.
 
-    Decoding from the start (not seeking) keeps frame numbering identical to cv2 and decord for any
-    GOP structure; skipped frames are decoded but never converted to RGB.
+    With the packet index (``keyframe_map``) it seeks to the last keyframe before a wanted frame when
+    that skips decoding, identifies frames by timestamp, and tells the decoder to drop non-reference
+    frames it is not asked for (``skip_frame``; nothing depends on them, so the other frames are
+    bit-identical). Without an index it decodes forward from the start and counts frames.
     """
+
+    MIN_SAVING = 8  # frames a seek must skip to be worth it
 
     def __init__(self, filename):
         try:
@@ -211,44 +225,97 @@ class PyAVReader:
         self.filename = filename
         self._av = av
         try:
-            self.container = av.open(filename)
-            self.stream = self.container.streams.video[0]
+            self._open()
         except (av.FFmpegError, IndexError) as err:
             raise DecodeError(f"pyav cannot open video {filename}: {err}") from None
-        self.stream.thread_type = "AUTO"
         self.frames_len = int(self.stream.frames or 0)
+        self._index = keyframe_map(filename)
         if self.frames_len <= 0:  # no count in the container: count packets (no decoding)
-            self.frames_len = sum(1 for p in self.container.demux(self.stream) if p.size)
+            self.frames_len = len(self._index.pts) if self._index else \
+                sum(1 for p in self.container.demux(self.stream) if p.size)
             self._reopen()
         self._used = False
 
-    def _reopen(self):
-        self.container.close()
+    def _open(self):
         self.container = self._av.open(self.filename)
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
+
+    def _reopen(self):
+        self.container.close()
+        self._open()
 
     def read(self, indices):
         if self._used:  # a second read (after ShortVideo) starts again from frame 0
             self._reopen()
         self._used = True
         wanted, order = _plan(indices)
+        try:
+            frames = None
+            if self._index is not None and wanted:
+                frames = self._read_indexed(wanted)
+                if frames is None:  # timestamps did not line up: decode from the start instead
+                    self._reopen()
+            if frames is None:
+                frames = self._read_sequential(wanted)
+        except self._av.FFmpegError as err:
+            raise DecodeError(f"pyav cannot decode {self.filename}: {err}") from None
+        return [frames[k] for k in order]
+
+    def _runs(self, wanted):
+        """Group sorted ``wanted`` into decode runs ``(start keyframe, [indices])``."""
+        runs, run_end = [], -1
+        for idx in wanted:
+            landing = max(k for k in self._index.keyframes if k <= idx) if self._index.keyframes[0] <= idx else 0
+            if not runs or landing > run_end + self.MIN_SAVING:
+                runs.append((landing, []))
+            runs[-1][1].append(idx)
+            run_end = idx
+        return runs
+
+    def _read_indexed(self, wanted):
+        pts = self._index.pts
+        if wanted[-1] >= len(pts):
+            raise ShortVideo(self.filename, self.frames_len, len(pts))
+        ctx = self.stream.codec_context
+        got = {}
+        for k, (start, run) in enumerate(self._runs(wanted)):
+            if start > 0:
+                self.container.seek(pts[start], stream=self.stream, backward=True, any_frame=False)
+                ctx.flush_buffers()
+            slots = {pts[i]: i for i in run}
+            last_pts = pts[run[-1]]
+            done = False
+            for packet in self.container.demux(self.stream):
+                if packet.pts is not None:
+                    ctx.skip_frame = "DEFAULT" if packet.pts in slots else "NONREF"
+                for frame in packet.decode():
+                    i = slots.get(frame.pts)
+                    if i is not None and i not in got:
+                        got[i] = frame.to_ndarray(format="rgb24")
+                    if frame.pts is not None and frame.pts >= last_pts:
+                        done = True
+                if done:
+                    break
+            ctx.skip_frame = "DEFAULT"
+            if any(i not in got for i in run):
+                return None
+        return [got[i] for i in wanted]
+
+    def _read_sequential(self, wanted):
         frames, pos = [], 0
         it = iter(wanted)
         target = next(it, None)
-        try:
-            for frame in self.container.decode(self.stream):
-                while target is not None and pos == target:
-                    frames.append(frame.to_ndarray(format="rgb24"))
-                    target = next(it, None)
-                if target is None:
-                    break
-                pos += 1
-        except self._av.FFmpegError as err:
-            raise DecodeError(f"pyav cannot decode {self.filename} at frame {pos}: {err}") from None
+        for frame in self.container.decode(self.stream):
+            while target is not None and pos == target:
+                frames.append(frame.to_ndarray(format="rgb24"))
+                target = next(it, None)
+            if target is None:
+                break
+            pos += 1
         if target is not None:
             raise ShortVideo(self.filename, self.frames_len, pos)
-        return [frames[k] for k in order]
+        return frames
 
     def close(self):
         self.container.close()
