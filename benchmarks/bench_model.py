@@ -67,7 +67,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--layouts", default="NCHW,NHWC", help="backbone data_format values to time")
     parser.add_argument("--frames", type=int, default=12, help="frames per forward / training step")
-    parser.add_argument("--repeats", type=int, default=3, help="best of this many timed runs")
+    parser.add_argument("--repeats", type=int, default=5, help="best of this many timed runs")
     parser.add_argument("--static", action="store_true", help="also time paddle.jit.to_static forward/train")
     args = parser.parse_args(argv)
     layouts = [s.strip() for s in args.layouts.split(",") if s.strip()]

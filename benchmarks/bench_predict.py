@@ -123,9 +123,15 @@ def main():
     log(f"machine: {machine_line()}")
     thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
     gemm = {}
-    for n in thread_counts:
-        gemm[n] = run_worker("gemm", n, ".", 1, 0).get("gflops", float("nan"))
-        log(f"fp32 GEMM (numpy 2048x2048, {n} thread{'s' if n > 1 else ''}, this run): {gemm[n]:.1f} GFLOP/s")
+
+    def measure_gemm(when):
+        # The ceiling is the best rate seen: measured at the start and the end of the run, since
+        # other work on a shared machine can only lower a measurement.
+        for n in thread_counts:
+            rate = run_worker("gemm", n, ".", 1, 0).get("gflops", float("nan"))
+            gemm[n] = max(gemm.get(n, 0.0), rate)
+            log(f"fp32 GEMM (numpy 2048x2048, {n} thread{'s' if n > 1 else ''}, {when}): {rate:.1f} GFLOP/s")
+    measure_gemm("start of run")
     workdir = tempfile.mkdtemp(prefix="bench_predict_")
     video = args.video
     if not os.path.isfile(video):
@@ -167,10 +173,11 @@ def main():
             seconds = result["seconds"]
             rate = gflop / seconds
             rows.append((path, n, seconds, rate))
-            log(f"{path:18s} threads={n}: {seconds:6.2f} s/video  {rate:6.1f} GFLOP/s  {100 * rate / gemm[n]:5.1f}% "
-                f"of GEMM  (logits vs {reference[0]}: rel. diff {rel:.1e}; {result['describe']})")
+            log(f"{path:18s} threads={n}: {seconds:6.2f} s/video  {rate:6.1f} GFLOP/s  "
+                f"(logits vs {reference[0]}: rel. diff {rel:.1e}; {result['describe']})")
+    measure_gemm("end of run")
     log("")
-    log("| path | threads | s/video | GFLOP/s | % of GEMM at the same threads |")
+    log("| path | threads | s/video | GFLOP/s | % of GEMM at the same threads (best of start/end) |")
     log("|---|---|---|---|---|")
     for path, n, seconds, rate in rows:
         log(f"| {path} | {n} | {seconds:.2f} | {rate:.1f} | {100 * rate / gemm[n]:.0f}% of {gemm[n]:.0f} |")

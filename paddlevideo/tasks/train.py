@@ -134,8 +134,8 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
     if resume_epoch and weights:
         raise ConfigError(f"resume_epoch={resume_epoch} and -w {weights} conflict: fine-tuning starts a new "
                           "run; drop one of them")
-    if resume_epoch >= cfg.epochs:
-        raise ConfigError(f"resume_epoch={resume_epoch} but epochs={cfg.epochs}: nothing left to train")
+    if resume_epoch >= cfg.epochs:  # PaddleVideo skips every epoch and finishes; say so
+        logger.warning(f"resume_epoch={resume_epoch} >= epochs={cfg.epochs}: nothing left to train")
     if rank == 0:
         os.makedirs(output_dir, exist_ok=True)
         save_config(cfg, output_dir)
