@@ -27,15 +27,14 @@ import numpy as np  # noqa: E402
 CONFIG = os.path.join(common.ROOT, "configs", "recognition", "tsn", "tsn_k400_videos.yaml")
 SHARED_VIDEO = os.path.join(os.path.dirname(common.ROOT), "shared", "data", "example.avi")
 PATHS = ("onnxruntime", "paddle_onednn", "paddle_native", "dygraph")
-EXTRA_PATHS = ("paddle_onednn_nhwc",)  # ResNet built channels-last (MODEL.backbone.data_format=NHWC)
-WARM_PATHS = ("onnxruntime", "paddle_onednn", "paddle_onednn_nhwc")
+WARM_PATHS = ("onnxruntime", "paddle_onednn")
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--video", default=SHARED_VIDEO, help="video to preprocess (a generated one if absent)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
-    parser.add_argument("--paths", default=",".join(PATHS), help=f"subset of {','.join(PATHS + EXTRA_PATHS)}")
+    parser.add_argument("--paths", default=",".join(PATHS), help=f"subset of {','.join(PATHS)}")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per configuration (best kept)")
     parser.add_argument("--slow_warmup", action="store_true", help="also warm up the native and dygraph paths")
     parser.add_argument("--worker", nargs=4, metavar=("PATH", "THREADS", "WORKDIR", "REPEATS_WARMUP"),
@@ -78,7 +77,7 @@ def worker(path, threads, workdir, repeats_warmup):
         return
     repeats, warmup = (int(v) for v in repeats_warmup.split(":"))
     batch = np.load(os.path.join(workdir, "input.npy"))
-    prefix = os.path.join(workdir, "NHWC" if path.endswith("_nhwc") else "NCHW", "TSN")
+    prefix = os.path.join(workdir, "NCHW", "TSN")
     if path == "dygraph":
         from paddle.base import core
         core.set_num_threads(threads)
@@ -89,7 +88,7 @@ def worker(path, threads, workdir, repeats_warmup):
         predictor = OnnxPredictor(prefix + ".onnx", cpu_threads=threads)
     else:
         predictor = PaddlePredictor(prefix + ".pdmodel", prefix + ".pdiparams", cpu_threads=threads,
-                                    enable_mkldnn=path.startswith("paddle_onednn"), disable_glog=True)
+                                    enable_mkldnn=(path == "paddle_onednn"), disable_glog=True)
     last = {}
 
     def once():
@@ -147,8 +146,6 @@ def main():
         paths = [p for p in paths if p != "onnxruntime"]
         log("paddle2onnx not installed: onnxruntime skipped (pip install paddle2onnx onnxruntime)")
     cfg = export_resnet50(workdir, "NCHW", onnx, log)
-    if any(p.endswith("_nhwc") for p in paths):
-        export_resnet50(workdir, "NHWC", False, log)
 
     pre = build_preprocessor(cfg.INFERENCE)
     batch = pre(video)

@@ -161,3 +161,17 @@ def test_onnx_without_paddle2onnx_gives_pip_command(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "paddle2onnx", None)  # import now fails
     with pytest.raises(MissingDependencyError, match="pip install paddle2onnx"):
         export_model(small_config(), str(tmp_path / "unused.pdparams"), str(tmp_path), onnx=True)
+
+
+def test_channels_last_backbone_exports_a_runnable_nchw_graph(exported, tmp_path):
+    """MODEL.backbone.data_format=NHWC: the NHWC graph breaks Paddle Inference and paddle2onnx, so
+    export builds the same weights channels-first; the result equals the dygraph model's."""
+    from paddlevideo.inference.export import export_model
+    from paddlevideo.inference.predictors import DygraphPredictor, PaddlePredictor
+    cfg = small_config()
+    cfg.MODEL.backbone["data_format"] = "NHWC"
+    export_model(cfg, str(exported["tmp"] / "small.pdparams"), str(tmp_path), "nhwc")
+    batch = np.random.default_rng(0).standard_normal([1, 30, 3, 64, 64]).astype(np.float32)
+    got = PaddlePredictor(str(tmp_path / "nhwc.pdmodel"), str(tmp_path / "nhwc.pdiparams"), disable_glog=True).run(batch)
+    ref = DygraphPredictor(exported["model"]).run(batch)
+    assert np.abs(got - ref).max() / np.abs(ref).max() <= 1e-4
