@@ -14,6 +14,7 @@ and dygraph paths are timed from their first run unless ``--slow_warmup``. Whole
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,29 +110,45 @@ def run_worker(path, threads, workdir, repeats, warmup):
     return {"error": f"exit {proc.returncode}: {tail}"}
 
 
+def log(text):
+    print(text, flush=True)
+
+
+def measure_gemm(thread_counts, gemm, when):
+    """Update ``gemm[n]`` with the best GEMM rate seen at ``n`` threads (other work on a shared
+    machine can only lower a measurement, so the start/end maximum is the ceiling)."""
+    for n in thread_counts:
+        rate = run_worker("gemm", n, ".", 1, 0).get("gflops", float("nan"))
+        gemm[n] = max(gemm.get(n, 0.0), rate)
+        log(f"fp32 GEMM (numpy 2048x2048, {n} thread{'s' if n > 1 else ''}, {when}): {rate:.1f} GFLOP/s")
+
+
 def main():
     args = parse_args()
     if args.worker:
         path, threads, workdir, repeats_warmup = args.worker
         return worker(path, int(threads), workdir, repeats_warmup)
-    from paddlevideo.inference.preprocess import build_preprocessor
-
-    def log(text):
-        print(text, flush=True)
-
     log(f"machine: {machine_line()}")
     thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
     gemm = {}
+    measure_gemm(thread_counts, gemm, "start of run")
+    workdir = tempfile.mkdtemp(prefix="bench_predict_")  # ~400 MB: model, ONNX, input; removed at the end
+    try:
+        rows, pre_s = run_benchmark(args, workdir, thread_counts)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    measure_gemm(thread_counts, gemm, "end of run")
+    log("")
+    log("| path | threads | s/video | GFLOP/s | % of GEMM at the same threads (best of start/end) |")
+    log("|---|---|---|---|---|")
+    for path, n, seconds, rate in rows:
+        log(f"| {path} | {n} | {seconds:.2f} | {rate:.1f} | {100 * rate / gemm[n]:.0f}% of {gemm[n]:.0f} |")
+    log(f"| preprocess (250 crops of 224x224, with decoding) | - | {pre_s:.3f} | - | - |")
 
-    def measure_gemm(when):
-        # The ceiling is the best rate seen: measured at the start and the end of the run, since
-        # other work on a shared machine can only lower a measurement.
-        for n in thread_counts:
-            rate = run_worker("gemm", n, ".", 1, 0).get("gflops", float("nan"))
-            gemm[n] = max(gemm.get(n, 0.0), rate)
-            log(f"fp32 GEMM (numpy 2048x2048, {n} thread{'s' if n > 1 else ''}, {when}): {rate:.1f} GFLOP/s")
-    measure_gemm("start of run")
-    workdir = tempfile.mkdtemp(prefix="bench_predict_")
+
+def run_benchmark(args, workdir, thread_counts):
+    """Export, preprocess, then time every (path, threads) in a child process; returns (rows, preprocess s)."""
+    from paddlevideo.inference.preprocess import build_preprocessor
     video = args.video
     if not os.path.isfile(video):
         sys.path.insert(0, os.path.join(common.ROOT, "tests"))
@@ -172,13 +189,7 @@ def main():
             rows.append((path, n, seconds, rate))
             log(f"{path:18s} threads={n}: {seconds:6.2f} s/video  {rate:6.1f} GFLOP/s  "
                 f"(logits vs {reference[0]}: rel. diff {rel:.1e}; {result['describe']})")
-    measure_gemm("end of run")
-    log("")
-    log("| path | threads | s/video | GFLOP/s | % of GEMM at the same threads (best of start/end) |")
-    log("|---|---|---|---|---|")
-    for path, n, seconds, rate in rows:
-        log(f"| {path} | {n} | {seconds:.2f} | {rate:.1f} | {100 * rate / gemm[n]:.0f}% of {gemm[n]:.0f} |")
-    log(f"| preprocess (250 crops of 224x224, with decoding) | - | {pre_s:.3f} | - | - |")
+    return rows, pre_s
 
 
 if __name__ == "__main__":

@@ -259,3 +259,12 @@ def test_postprocess_lines_and_label_list(tmp_path):
     bad.write_text("0 a\nb b\n")
     with pytest.raises(InferenceError, match=r"labels.txt line 2"):
         load_label_list(str(bad))
+
+
+def test_stdout_holds_only_result_lines_for_a_json_program(model, capfd):
+    """Paddle's oneDNN passes print debug text on fd 1 for PIR programs; it must not mix with results."""
+    argv = paddle_args(model)
+    argv[argv.index(model["pdmodel"])] = model["json"]
+    code = load_tool("tools/predict.py", "tool_predict_fd").main(argv)
+    out = capfd.readouterr().out
+    assert code == 0 and len(parse_results(out)) == 1  # every stdout line is a known line

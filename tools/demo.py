@@ -25,8 +25,19 @@ OUTPUT = "output/TSN_demo"
 INFER_DIR = "inference/TSN_demo"
 
 
-def demo_commands(python: str = "python", epochs=None):
+def first_val_video():
+    """``(path, label)`` of the first line of the demo's val.list (exists after step 2)."""
+    try:
+        with open(os.path.join(ROOT, DATA, "val.list"), encoding="utf-8") as f:
+            rel, label = f.readline().split()
+        return f"{DATA}/videos/{rel}", int(label)
+    except (OSError, ValueError):
+        return f"{DATA}/videos/red_ball/red_ball_000.avi", 0
+
+
+def demo_commands(python: str = "python", epochs=None, sample_video=None):
     """The demo's steps as ``(title, argv)`` pairs, with paths relative to the repository root."""
+    sample_video = sample_video or first_val_video()[0]
     extra = ["-o", f"epochs={epochs}"] if epochs else []
     labels = f"{DATA}/label_list.txt"
     return [
@@ -47,10 +58,10 @@ def demo_commands(python: str = "python", epochs=None):
         ("Export the inference model",
          [python, "tools/export_model.py", "-c", CONFIG, "-p", f"{OUTPUT}/TSN_demo_best.pdparams",
           "-o", INFER_DIR]),
-        ("Predict the validation videos with Paddle Inference",
-         [python, "tools/predict.py", "--input_file", f"{DATA}/val.list", "--config", CONFIG,
+        ("Predict a validation video with Paddle Inference",
+         [python, "tools/predict.py", "--input_file", sample_video, "--config", CONFIG,
           "--model_file", f"{INFER_DIR}/TSN_demo.pdmodel", "--params_file", f"{INFER_DIR}/TSN_demo.pdiparams",
-          "--label_list", labels, "--use_gpu", "False"]),
+          "--label_list", labels, "--use_gpu", "False", "--disable_glog", "True"]),
         ("Plot the training curves",
          [python, "tools/plot_log.py", f"{OUTPUT}/paddlevideo.log", "-o", f"{OUTPUT}/training_curves.png"]),
     ]
@@ -81,19 +92,26 @@ def main(argv=None):
     args = parser.parse_args(argv)
     start = time.time()
     steps = demo_commands(sys.executable, args.epochs)
-    outputs = [run_step(i + 1, len(steps), title, cmd) for i, (title, cmd) in enumerate(steps)]
-    train_out, test_out, export_out, predict_out = outputs[4], outputs[5], outputs[6], outputs[7]
+    outputs = []
+    for i, (title, cmd) in enumerate(steps):
+        if title.startswith("Predict"):  # the video is picked from val.list, written by step 2
+            cmd = demo_commands(sys.executable, args.epochs, first_val_video()[0])[i][1]
+        outputs.append(run_step(i + 1, len(steps), title, cmd))
+    train_out, test_out, predict_out = outputs[4], outputs[5], outputs[7]
     valid_top1 = re.findall(r"END epoch:\s*\d+\s+val\s.*?top1_avg: ([0-9.]+)", train_out)
     best_valid = max(map(float, valid_top1)) if valid_top1 else None
     test_top1 = _last_float(r"avg_acc1=\s*([0-9.]+)", test_out)
     exported = sorted(f for f in os.listdir(os.path.join(ROOT, INFER_DIR)))
+    video, label = first_val_video()
+    with open(os.path.join(ROOT, DATA, "label_list.txt"), encoding="utf-8") as f:
+        names = dict(line.split(maxsplit=1) for line in f.read().splitlines() if line.strip())
     prediction = " ".join(line.strip() for line in predict_out.splitlines() if "top-1" in line)
     print("\n" + "=" * 70)
     print("Demo summary")
     print(f"  best valid top1 : {best_valid if best_valid is not None else 'n/a'}")
     print(f"  test top1       : {test_top1 if test_top1 is not None else 'n/a'} (TenCrop x 25 segments)")
     print(f"  exported files  : {', '.join(os.path.join(INFER_DIR, f) for f in exported)}")
-    print(f"  prediction      : {SAMPLE_VIDEO} (true class 0 red_ball) -> {prediction}")
+    print(f"  prediction      : {video} (true: {label} {names.get(str(label), '?')}) -> {prediction}")
     print(f"  training curves : {OUTPUT}/training_curves.png")
     print(f"  total time      : {time.time() - start:.0f} s")
     print("=" * 70)
