@@ -119,8 +119,9 @@ def test_folder_list_labels_json_and_benchmark(model, tmp_path, capsys):
     assert code == 2  # one video failed; the others were still predicted
     assert "predict.py: error: " in err and str(videos / "c.avi") in err
     body = [line for line in out.splitlines() if not line.startswith(("Inference", "[benchmark]"))]
-    assert body[0] == f"Current video file: {videos / 'a.mp4'}" and body[3] == f"Current video file: {videos / 'b.avi'}"
-    assert re.match(r"^\ttop-1 class: \d \((zero|one|two|three)\)$", body[1])
+    assert body[0] == f"Current video file: {videos / 'a.mp4'}" and body[4] == f"Current video file: {videos / 'b.avi'}"
+    assert re.match(r"^\ttop-1 class: \d$", body[1]) and re.match(r"^\ttop-1 score: [0-9.e-]+$", body[2])
+    assert re.match(r"^\ttop-1 name: (zero|one|two|three)$", body[3])
     bench = [line for line in out.splitlines() if line.startswith("[benchmark]")]
     assert len(bench) == 1 and re.search(r"preprocess: [\d.]+ ms/video, inference: [\d.]+ ms/video, "
                                          r"postprocess: [\d.]+ ms/video; [\d.]+ videos/s", bench[0])
@@ -253,8 +254,9 @@ def test_postprocess_lines_and_label_list(tmp_path):
     assert [r["classes"] for r in results] == [[1, 0], [0, 1]]  # 2 rows per file averaged first
     assert format_result({"file": "data/example.avi", "classes": [5], "scores": [float(np.float32(0.99907124))]}) \
         == "Current video file: data/example.avi\n\ttop-1 class: 5\n\ttop-1 score: 0.9990712404251099"
-    assert format_result(results[0]).splitlines()[1:3] == ["\ttop-1 class: 1 (one)",
-                                                           f"\ttop-1 score: {results[0]['scores'][0]}"]
+    assert format_result(results[0]).splitlines()[1:4] == ["\ttop-1 class: 1",
+                                                           f"\ttop-1 score: {results[0]['scores'][0]}",
+                                                           "\ttop-1 name: one"]
     bad = tmp_path / "labels.txt"
     bad.write_text("0 a\nb b\n")
     with pytest.raises(InferenceError, match=r"labels.txt line 2"):
