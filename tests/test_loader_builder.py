@@ -104,6 +104,10 @@ class RandomDraws(paddle.io.Dataset):
 
 
 def test_worker_seeds_differ_and_reproduce():
+    import cv2
+    assert cv2.getNumThreads() == 1  # OpenCV's pool is not fork-safe: workers forked after it ran could hang
+    cv2.resize(np.zeros((900, 900, 3), np.uint8), (800, 800))  # the parent uses cv2 right before forking
+
     def draws(seed, epoch):
         loader = build_dataloader(RandomDraws(), batch_size=2, num_workers=2, shuffle=False, drop_last=False,
                                   seed=seed)

@@ -87,7 +87,8 @@ def _job(args):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Extract video frames to img_00001.jpg folders (PaddleVideo rawframes).")
+    parser = argparse.ArgumentParser(
+        description="Extract video frames to img_00001.jpg folders (PaddleVideo rawframes).")
     parser.add_argument("src", help="folder of videos (e.g. data/k400/videos with one sub-folder per class)")
     parser.add_argument("dst", help="output folder (e.g. data/k400/rawframes)")
     parser.add_argument("--num_workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
