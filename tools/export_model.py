@@ -11,7 +11,10 @@ import os
 import sys
 
 # Classic .pdmodel by default on Paddle 3 (PIR would write .json); must precede `import paddle`.
-os.environ.setdefault("FLAGS_enable_pir_api", "0")
+# When Paddle is already imported (this file loaded as a module) the variable could only leak into
+# the importing process, so it is left alone; the export itself switches IR with a guard.
+if "paddle" not in sys.modules:
+    os.environ.setdefault("FLAGS_enable_pir_api", "0")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:

@@ -102,6 +102,7 @@ def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_p
     ``mismatched`` key lists.
     """
     import numpy as np
+    import paddle
     logger = logger or get_logger("paddlevideo")
     state = load(path)
     if not isinstance(state, dict):
@@ -123,7 +124,9 @@ def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_p
     for key, value in items:
         target = model_state[key]
         array = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
-        target.set_value(array.astype(_np_dtype(target), copy=False))
+        # A Tensor, not a numpy array: set_value's numpy path converts dtypes through whichever IR
+        # (PIR or legacy) is active, and an earlier export in the same process can leave them disagreeing.
+        target.set_value(paddle.to_tensor(array.astype(_np_dtype(target), copy=False)))
     for key, model_shape, file_shape in mismatched:
         logger.warning(f"{path}: skipped '{key}': shape {file_shape} in the file, {model_shape} in the model")
     if missing:
