@@ -24,8 +24,10 @@ demo: venv
 	$(PY) tools/demo.py
 
 bench: venv
-	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_pipeline.py
+	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_predict.py
 
 clean:
 	rm -rf $(VENV) output inference data/demo .pytest_cache

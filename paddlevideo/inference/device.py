@@ -1,0 +1,79 @@
+"""Device and precision choices for Paddle Inference: GPU availability, TensorRT, precision mapping."""
+import functools
+
+from ..utils.logger import get_logger
+from .errors import InferenceError, UnsupportedDeviceError
+
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
+@functools.lru_cache(maxsize=None)
+def gpu_available() -> bool:
+    """True when this Paddle is built with CUDA and sees at least one GPU."""
+    import paddle
+    if not paddle.is_compiled_with_cuda():
+        return False
+    try:
+        return paddle.device.cuda.device_count() > 0
+    except Exception:  # a CUDA build without a driver
+        return False
+
+
+def tensorrt_available() -> bool:
+    """True when this Paddle build links TensorRT (``get_trt_compile_version`` is not 0.0.0)."""
+    from paddle import inference
+    try:
+        return tuple(inference.get_trt_compile_version()) != (0, 0, 0)
+    except Exception:
+        return False
+
+
+_warned = set()
+
+
+def resolve_use_gpu(requested) -> bool:
+    """``requested`` None -> GPU when available; True on a CPU-only setup warns once and returns False."""
+    if requested is None:
+        return gpu_available()
+    if requested and not gpu_available():
+        if "gpu" not in _warned:
+            _warned.add("gpu")
+            get_logger("paddlevideo").warning(
+                "--use_gpu True, but this Paddle has no CUDA or sees no GPU: running on CPU")
+        return False
+    return bool(requested)
+
+
+def check_tensorrt(use_tensorrt: bool, use_gpu: bool):
+    """Refuse ``--use_tensorrt`` where it cannot run, with one clear ``UnsupportedDeviceError``."""
+    if not use_tensorrt:
+        return
+    import paddle
+    if not paddle.is_compiled_with_cuda():
+        raise UnsupportedDeviceError(
+            "--use_tensorrt True needs paddlepaddle-gpu built with TensorRT; this Paddle is a CPU build "
+            "(drop --use_tensorrt, or install a GPU build with TensorRT)")
+    if not tensorrt_available():
+        raise UnsupportedDeviceError(
+            "--use_tensorrt True needs a Paddle build with TensorRT; this GPU build has none "
+            "(paddle.inference.get_trt_compile_version() is 0.0.0)")
+    if not use_gpu:
+        raise UnsupportedDeviceError("--use_tensorrt True runs on the GPU: it needs --use_gpu True and a visible GPU")
+
+
+def check_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise InferenceError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return precision
+
+
+def tensorrt_precision(precision: str):
+    """``fp32|fp16|int8`` -> ``paddle.inference.PrecisionType``."""
+    from paddle import inference
+    return {"fp32": inference.PrecisionType.Float32, "fp16": inference.PrecisionType.Half,
+            "int8": inference.PrecisionType.Int8}[check_precision(precision)]
+
+
+def tensorrt_max_batch_size(batch_size: int, num_seg: int, seg_len: int = 1, views: int = 10) -> int:
+    """TensorRT sees the backbone's batch: videos x segments x frames per segment x TenCrop views."""
+    return int(batch_size) * int(num_seg) * int(seg_len) * int(views)

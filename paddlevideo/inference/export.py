@@ -1,0 +1,163 @@
+"""Export a trained recognizer for deployment: classic ``.pdmodel`` (+ PIR ``.json``, + ONNX on request).
+
+``export_model`` builds the model from ``cfg.MODEL``, loads the weights, traces ``infer_step`` with
+``InputSpec([None, num_seg * 10, 3, target_size, target_size])`` (TenCrop views) and writes
+``<output_dir>/<name>.pdmodel`` + ``.pdiparams`` (+ ``.pdiparams.info``), the format Paddle Inference
+2.x and 3.x both load. Each format is written under an explicit IR guard, so the result does not
+depend on ``FLAGS_enable_pir_api``.
+"""
+import filecmp
+import os
+import shutil
+import tempfile
+
+from ..utils.logger import get_logger
+from ..utils.save_load import CheckpointError, load, load_ckpt
+from .errors import InferenceError, require_module
+from .preprocess import VIEWS_PER_SEGMENT
+
+FORMATS = ("pdmodel", "json")
+
+
+def input_spec_shape(cfg):
+    """``[None, num_seg * seg_len * 10, 3, target_size, target_size]`` from ``cfg.INFERENCE``."""
+    inference = cfg.get("INFERENCE")
+    if not inference or "num_seg" not in inference or "target_size" not in inference:
+        raise InferenceError("the config's INFERENCE section needs num_seg and target_size "
+                             "(e.g. {name: ppTSN_Inference_helper, num_seg: 25, target_size: 224})")
+    views = int(inference["num_seg"]) * int(inference.get("seg_len", 1)) * VIEWS_PER_SEGMENT
+    size = int(inference["target_size"])
+    return [None, views, 3, size, size]
+
+
+def _checkpoint_num_classes(state):
+    weight = state.get("head.fc.weight")
+    if weight is None:
+        weight = state.get("_layers.head.fc.weight")
+    shape = list(getattr(weight, "shape", []))
+    return int(shape[1]) if len(shape) == 2 else None
+
+
+def build_for_export(cfg, weights: str, logger=None):
+    """Build ``cfg.MODEL`` without its ``pretrained`` backbone file, load ``weights`` strictly, eval mode.
+
+    The backbone is built channels-first (``data_format`` NCHW) whatever the config says.
+
+    When the checkpoint's head has another class count than ``MODEL.head.num_classes`` (a model
+    trained on another dataset), the head is built with the checkpoint's count and a warning says so.
+    Raises ``CheckpointError`` for a missing/corrupt file or tensors that do not fit.
+    """
+    from ..modeling import build_model
+    logger = logger or get_logger("paddlevideo")
+    model_cfg = cfg.MODEL
+    backbone = model_cfg.get("backbone")
+    if backbone and backbone.get("pretrained"):
+        backbone["pretrained"] = ""  # the exported weights come from `weights`
+    if backbone and backbone.get("data_format", "NCHW") != "NCHW":
+        # Same parameters in both layouts; the channels-last graph breaks Paddle Inference's layout
+        # passes and aborts paddle2onnx (3.3.1 / 2.1.0), so the deployable graph is always NCHW.
+        logger.info(f"exporting with MODEL.backbone.data_format NCHW instead of {backbone['data_format']} "
+                    "(same weights and results)")
+        backbone["data_format"] = "NCHW"
+    state = load(weights)
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {weights} holds a {type(state).__name__}, expected a state dict")
+    head = model_cfg.get("head")
+    file_classes = _checkpoint_num_classes(state)
+    if head is not None and file_classes and head.get("num_classes") != file_classes:
+        logger.warning(f"{weights} has {file_classes} classes, MODEL.head.num_classes is "
+                       f"{head.get('num_classes')}: exporting with {file_classes} classes")
+        head["num_classes"] = file_classes
+    del state
+    import paddle
+    # A fresh parameter-name scope: the ResNet's fixed ParamAttr names ("conv1_weights") may be
+    # built only once per scope in dygraph mode, and a caller may already hold a model.
+    with paddle.utils.unique_name.guard():
+        model = build_model(model_cfg)
+    report = load_ckpt(model, weights, strict_shapes=True, logger=logger)
+    if report["missing"]:
+        missing = report["missing"]
+        raise CheckpointError(f"{weights} lacks {len(missing)} of the model's tensors "
+                              f"({', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}): "
+                              "it is not a checkpoint of this model (check MODEL.backbone.depth)")
+    model.eval()
+    return model
+
+
+def _trace_and_save(model, shape, prefix: str, pir: bool):
+    import paddle
+    from paddle.static import InputSpec
+    guard = paddle.pir_utils.IrGuard if pir else paddle.pir_utils.OldIrGuard
+    with guard():
+        spec = [[InputSpec(shape=list(shape), dtype="float32")]]  # forward(data_batch=[imgs]) as PaddleVideo
+        static_model = paddle.jit.to_static(model, input_spec=spec, full_graph=True)
+        paddle.jit.save(static_model, prefix)
+
+
+def _save_json(model, shape, prefix: str):
+    """Write ``<prefix>.json``. Its weights go to ``<prefix>.pdiparams`` when that file is absent or
+    already holds the same bytes, else to ``<prefix>.json.pdiparams`` (the classic file is never replaced)."""
+    written = []
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(prefix))) as tmp:
+        tmp_prefix = os.path.join(tmp, "model")
+        _trace_and_save(model, shape, tmp_prefix, pir=True)
+        json_path = prefix + ".json"
+        shutil.move(tmp_prefix + ".json", json_path)
+        written.append(json_path)
+        classic = prefix + ".pdiparams"
+        if not os.path.exists(classic):
+            shutil.move(tmp_prefix + ".pdiparams", classic)
+            written.append(classic)
+        elif not filecmp.cmp(tmp_prefix + ".pdiparams", classic, shallow=False):
+            own = prefix + ".json.pdiparams"
+            shutil.move(tmp_prefix + ".pdiparams", own)
+            written.append(own)
+    return written
+
+
+def export_onnx(model_file: str, params_file: str, onnx_file: str, opset_version: int = 11):
+    """Convert an exported Paddle program to ONNX with paddle2onnx (an optional extra)."""
+    paddle2onnx = require_module("paddle2onnx", "paddle2onnx", "--onnx export")
+    try:
+        paddle2onnx.export(model_file, params_file, onnx_file, opset_version=int(opset_version),
+                           enable_onnx_checker=True)
+    except Exception as err:  # paddle2onnx raises assorted errors; name the step and the files
+        raise InferenceError(f"paddle2onnx could not convert {model_file}: {type(err).__name__}: "
+                             f"{str(err).strip().splitlines()[0][:300] if str(err).strip() else ''}") from None
+    if not os.path.isfile(onnx_file):
+        raise InferenceError(f"paddle2onnx wrote no {onnx_file}")
+    return onnx_file
+
+
+def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("pdmodel",), onnx=False,
+                 opset_version: int = 11, logger=None):
+    """Export ``cfg``'s model with ``weights`` into ``output_dir``; returns ``{"files": [...], "input_shape": [...]}``.
+
+    ``formats``: subset of ``("pdmodel", "json")``; ``onnx`` also writes ``<name>.onnx`` from the
+    ``.pdmodel``. Raises ``CheckpointError`` / ``InferenceError`` / ``MissingDependencyError``.
+    """
+    logger = logger or get_logger("paddlevideo")
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise InferenceError(f"--format must be one of {', '.join(FORMATS)}, got {', '.join(unknown) or 'nothing'}")
+    if onnx:
+        require_module("paddle2onnx", "paddle2onnx", "--onnx export")  # fail before the slow part
+    name = save_name or cfg.get("model_name")
+    if not name:
+        raise InferenceError("no output name: the config has no model_name; pass --save_name NAME")
+    shape = input_spec_shape(cfg)
+    model = build_for_export(cfg, weights, logger)
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+    except OSError as err:
+        raise InferenceError(f"cannot create the output folder {output_dir}: {err.strerror or err}") from None
+    prefix = os.path.join(output_dir, name)
+    files = []
+    if "pdmodel" in formats or onnx:
+        _trace_and_save(model, shape, prefix, pir=False)
+        files += [prefix + ".pdmodel", prefix + ".pdiparams"]
+    if "json" in formats:
+        files += _save_json(model, shape, prefix)
+    if onnx:
+        files.append(export_onnx(prefix + ".pdmodel", prefix + ".pdiparams", prefix + ".onnx", opset_version))
+    return {"files": files, "input_shape": shape, "name": name}

@@ -1,0 +1,194 @@
+"""The predict loop shared by tools/predict.py and deploy/paddle2onnx/predict_onnx.py.
+
+files -> (preprocess each, stack ``batch_size`` of them) -> predictor -> softmax/top-k -> printed lines,
+with per-stage timing (``--enable_benchmark``), a progress bar for several files, and ``--output_json``.
+"""
+import sys
+import time
+
+import numpy as np
+
+from .cli import error_line, str2bool, user_errors
+from .device import check_tensorrt, resolve_use_gpu, tensorrt_max_batch_size
+from .errors import InferenceError
+from .inputs import collect_videos
+from .model_files import check_input_shape
+from .postprocess import format_result, load_label_list, postprocess, write_json
+from .preprocess import build_preprocessor
+
+
+def add_predict_args(parser, onnx_only=False):
+    """PaddleVideo's predict.py flags (``str2bool`` values: ``--use_gpu False``) plus ours."""
+    bool_flag = dict(type=str2bool, nargs="?", const=True, metavar="True|False")
+    parser.add_argument("-c", "--config", type=str, required=True, help="config file path")
+    parser.add_argument("-o", "--override", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="config override, e.g. -o INFERENCE.num_seg=8 (repeatable)")
+    parser.add_argument("-i", "--input_file", type=str, required=True,
+                        help="a video, a folder of videos, or a .txt/.list file of video paths")
+    if onnx_only:
+        parser.add_argument("--onnx_file", "--model_file", dest="onnx_file", type=str, required=True,
+                            help="the .onnx model (tools/export_model.py --onnx)")
+    else:
+        parser.add_argument("--model_file", type=str, help="exported program: <name>.pdmodel (or .json)")
+        parser.add_argument("--params_file", type=str, help="exported weights: <name>.pdiparams")
+        parser.add_argument("--onnx_file", type=str, default=None,
+                            help="run this .onnx with onnxruntime instead of Paddle Inference")
+    parser.add_argument("-b", "--batch_size", type=int, default=1, help="videos per predictor run")
+    parser.add_argument("--use_gpu", default=None if not onnx_only else False, **bool_flag,
+                        help="default: True when this Paddle has CUDA and sees a GPU")
+    parser.add_argument("--precision", type=str, default="fp32", choices=["fp32", "fp16", "int8"])
+    parser.add_argument("--ir_optim", default=True, **bool_flag)
+    parser.add_argument("--use_tensorrt", default=False, **bool_flag)
+    parser.add_argument("--gpu_mem", type=int, default=8000, help="initial GPU memory pool, MB")
+    parser.add_argument("--enable_mkldnn", default=True, **bool_flag,
+                        help="oneDNN kernels on CPU (default True: about 2.7x faster than native here)")
+    parser.add_argument("--cpu_threads", type=int, default=None, help="default: all usable CPUs")
+    parser.add_argument("--enable_benchmark", default=False, **bool_flag,
+                        help="print preprocess / inference / postprocess ms per video and videos/s")
+    parser.add_argument("--disable_glog", default=False, **bool_flag, help="silence Paddle Inference's log")
+    parser.add_argument("--label_list", type=str, default=None,
+                        help="'<index> <name>' per line (Kinetics-400_label_list.txt): print class names")
+    parser.add_argument("--top_k", type=int, default=None, help="classes printed per video (INFERENCE.top_k, 1)")
+    parser.add_argument("--output_json", type=str, default=None, help="write all results to this JSON file")
+    return parser
+
+
+def make_predictor(args, preprocessor):
+    """Paddle Inference predictor from ``--model_file/--params_file``, or onnxruntime from ``--onnx_file``."""
+    from .predictors import OnnxPredictor, PaddlePredictor
+    use_gpu = resolve_use_gpu(args.use_gpu)
+    check_tensorrt(args.use_tensorrt, use_gpu)
+    if getattr(args, "onnx_file", None):
+        return OnnxPredictor(args.onnx_file, cpu_threads=args.cpu_threads, ir_optim=args.ir_optim, use_gpu=use_gpu)
+    if not args.model_file or not args.params_file:
+        raise InferenceError("pass --model_file <name>.pdmodel and --params_file <name>.pdiparams "
+                             "(tools/export_model.py writes them), or --onnx_file <name>.onnx")
+    return PaddlePredictor(
+        args.model_file, args.params_file, use_gpu=use_gpu, gpu_mem=args.gpu_mem, cpu_threads=args.cpu_threads,
+        enable_mkldnn=args.enable_mkldnn, ir_optim=args.ir_optim, precision=args.precision,
+        use_tensorrt=args.use_tensorrt, disable_glog=args.disable_glog,
+        trt_max_batch_size=tensorrt_max_batch_size(args.batch_size, preprocessor.num_seg, preprocessor.seg_len))
+
+
+class StageTimes:
+    """Seconds spent per stage, and how many videos went through."""
+
+    def __init__(self):
+        self.seconds = {"preprocess": 0.0, "inference": 0.0, "postprocess": 0.0}
+        self.videos = 0
+
+    def summary(self, wall: float, what: str) -> str:
+        n = max(self.videos, 1)
+        per = ", ".join(f"{k}: {v / n * 1000:.1f} ms/video" for k, v in self.seconds.items())
+        rate = self.videos / wall if wall > 0 else 0.0
+        return (f"[benchmark] {what}: {self.videos} videos after 1 untimed warm-up run; {per}; "
+                f"{rate:.3f} videos/s")
+
+
+class VideoPredictor:
+    """Preprocessor + predictor + postprocessing: ``predict(files) -> results``; failures are kept apart."""
+
+    def __init__(self, preprocessor, predictor, top_k=1, label_names=None, batch_size=1, echo=print,
+                 program="predict.py"):
+        if batch_size < 1:
+            raise InferenceError(f"--batch_size must be at least 1, got {batch_size}")
+        self.preprocessor, self.predictor = preprocessor, predictor
+        self.top_k, self.label_names, self.batch_size, self.echo = top_k, label_names, batch_size, echo
+        self.program = program
+        self.times = StageTimes()
+        self.failures = []
+        check_input_shape(predictor.input_shape, preprocessor.input_shape, predictor.source,
+                          f" (INFERENCE.num_seg={preprocessor.num_seg} x 10 crops, "
+                          f"target_size={preprocessor.target_size})")
+
+    def _preprocess(self, files):
+        arrays, kept = [], []
+        for path in files:
+            start = time.perf_counter()
+            try:
+                arrays.append(self.preprocessor(path))
+                kept.append(path)
+            except user_errors() as err:
+                self.failures.append({"file": path, "error": " ".join(str(err).split())})
+                print(error_line(self.program, err), file=sys.stderr)
+            self.times.seconds["preprocess"] += time.perf_counter() - start
+        return arrays, kept
+
+    def predict_batch(self, files):
+        """Preprocess, run and postprocess ``files`` (at most ``batch_size``); returns their results."""
+        arrays, kept = self._preprocess(files)
+        if not arrays:
+            return []
+        batch = np.concatenate(arrays, axis=0)
+        start = time.perf_counter()
+        logits = self.predictor.run(batch)
+        self.times.seconds["inference"] += time.perf_counter() - start
+        start = time.perf_counter()
+        results = postprocess(logits, kept, self.top_k, self.label_names)
+        for result in results:
+            self.echo(format_result(result))
+        self.times.seconds["postprocess"] += time.perf_counter() - start
+        self.times.videos += len(kept)
+        return results
+
+    def predict(self, files, progress=False):
+        results = []
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=len(files), desc="predict", unit="video", file=sys.stderr)
+        for first in range(0, len(files), self.batch_size):
+            chunk = files[first:first + self.batch_size]
+            results += self.predict_batch(chunk)
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+        return results
+
+
+def run_predict(args, program="predict.py") -> int:
+    """The whole predict command; returns the exit status (2 when any video failed)."""
+    from ..utils.config import get_config
+    if args.batch_size < 1:
+        raise InferenceError(f"--batch_size must be at least 1, got {args.batch_size}")
+    cfg = get_config(args.config, overrides=args.override, show=False)
+    print(f"Inference model({cfg.get('model_name')})...")
+    preprocessor = build_preprocessor(cfg.get("INFERENCE"))
+    top_k = args.top_k or preprocessor.top_k
+    label_names = load_label_list(args.label_list) if args.label_list else None
+    files = collect_videos(args.input_file)
+    predictor = make_predictor(args, preprocessor)
+    echo = print
+    progress = len(files) > 1
+    if progress:
+        from tqdm import tqdm
+        echo = tqdm.write  # keeps the bar on stderr intact
+    runner = VideoPredictor(preprocessor, predictor, top_k, label_names, args.batch_size, echo, program)
+    if args.enable_benchmark:
+        _warm_up(runner, files[0])
+    start = time.perf_counter()
+    results = runner.predict(files, progress=progress)
+    wall = time.perf_counter() - start
+    if args.enable_benchmark:
+        print(runner.times.summary(wall, predictor.describe()))
+    if args.output_json:
+        extra = {"config": args.config, "predictor": predictor.describe(), "failures": runner.failures}
+        if args.enable_benchmark:
+            extra["benchmark_ms_per_video"] = {k: v / max(runner.times.videos, 1) * 1000
+                                               for k, v in runner.times.seconds.items()}
+        write_json(results, args.output_json, extra)
+    if runner.failures:
+        print(f"{program}: error: {len(runner.failures)} of {len(files)} videos failed "
+              f"(first: {runner.failures[0]['file']})", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _warm_up(runner, path):
+    """One untimed run so the benchmark excludes one-off costs (oneDNN kernel creation, page faults)."""
+    try:
+        batch = runner.preprocessor(path)
+    except user_errors():
+        return  # the timed run reports it
+    runner.predictor.run(np.concatenate([batch] * runner.batch_size, axis=0))
