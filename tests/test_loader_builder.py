@@ -117,3 +117,41 @@ def test_worker_seeds_differ_and_reproduce():
     assert not np.array_equal(a, c)                   # next epoch: new draws
     assert len(np.unique(a[:, 0])) == len(a)          # workers do not repeat each other's draws
     assert worker_seed(7, 0, 0) != worker_seed(7, 0, 1) != worker_seed(7, 1, 0)
+
+
+_FAILING_LOADER = r"""
+import sys
+sys.path.insert(0, {root!r})
+import paddlevideo
+import numpy as np
+from paddlevideo.loader import build_dataloader
+from paddlevideo.loader.dataset.base import SampleLoadError
+
+class Broken:
+    def __len__(self):
+        return 8
+    def __getitem__(self, index):
+        if index == 5:
+            raise SampleLoadError("could not load a sample: clip_5.avi is corrupt")
+        return np.zeros([3, 3, 8, 8], "float32"), np.array([0], "int64")
+
+loader = build_dataloader(Broken(), batch_size=2, num_workers={workers}, shuffle=False, drop_last=False)
+try:
+    for batch in loader:
+        pass
+except SampleLoadError as err:
+    print("CAUGHT", type(err).__name__, err)
+"""
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_sample_error_reaches_the_caller_instead_of_hanging(workers):
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = _FAILING_LOADER.format(root=root, workers=workers)
+    # Paddle's own loader hangs forever (0 workers) or raises SystemError from a dead queue (workers).
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "CAUGHT SampleLoadError could not load a sample: clip_5.avi is corrupt" in out.stdout
+    assert "Traceback" not in out.stderr

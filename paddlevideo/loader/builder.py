@@ -1,5 +1,7 @@
 """Build datasets, pipelines and data loaders from the YAML ``DATASET`` / ``PIPELINE`` sections."""
 import random
+import threading
+import time
 
 import numpy as np
 from paddle.io import DataLoader, DistributedBatchSampler, get_worker_info
@@ -70,5 +72,87 @@ def build_dataloader(dataset, batch_size, num_workers, shuffle, drop_last, place
     num_workers = int(num_workers or 0)
     if num_workers > 0:
         kwargs.setdefault("worker_init_fn", _WorkerInit(sampler, seed))
-    return DataLoader(dataset, batch_sampler=sampler, places=places, num_workers=num_workers,
-                      return_list=True, **kwargs)
+    else:
+        dataset = _ErrorCapturingDataset(dataset)
+    return _ClearErrorsLoader(dataset, batch_sampler=sampler, places=places, num_workers=num_workers,
+                              return_list=True, **kwargs)
+
+
+class _ErrorCapturingDataset:
+    """For ``num_workers=0``: a sample error ends Paddle's reader thread cleanly instead of hanging.
+
+    Paddle's single-process loader reads in a background thread; an exception there kills the thread
+    without closing its queue, and the training loop then waits forever (Paddle 3.3). Here the
+    exception is stored and ``StopIteration`` ends the reader; ``_ClearErrorsLoader`` re-raises it
+    in the caller's thread.
+    """
+
+    def __init__(self, dataset):
+        self.dataset, self.error = dataset, None
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index):
+        try:
+            return self.dataset[index]
+        except Exception as err:  # re-raised by _ClearErrorsLoader.__iter__
+            self.error = err
+            raise StopIteration from err
+
+    def __getattr__(self, name):
+        return getattr(self.dataset, name)
+
+
+def _unwrap_worker_error(exc):
+    """Paddle re-raises a worker's exception as ``Type("DataLoader worker(i) caught Type with message:
+    <worker traceback>")``; rebuild ``Type(<original message>)`` so the user sees one line."""
+    text = str(exc).strip().splitlines()
+    prefix = f"{type(exc).__module__}.{type(exc).__name__}: "
+    for line in reversed(text):
+        if line.startswith(prefix) or line.startswith(type(exc).__name__ + ": "):
+            try:
+                return type(exc)(line.split(": ", 1)[1])
+            except Exception:  # a constructor with other arguments: keep Paddle's exception
+                return exc
+    return exc
+
+
+class _ClearErrorsLoader(DataLoader):
+    """``paddle.io.DataLoader`` whose sample errors reach the caller as the dataset raised them.
+
+    With workers, Paddle re-raises a worker's exception in its own reader thread (printing a
+    traceback there) and the caller only gets ``SystemError: Blocking queue is killed``; with
+    ``num_workers=0`` it hangs (see ``_ErrorCapturingDataset``). Both become the dataset's error.
+    """
+
+    def __iter__(self):
+        if isinstance(self.dataset, _ErrorCapturingDataset):
+            guarded = self.dataset
+            guarded.error = None
+            yield from super().__iter__()
+            if guarded.error is not None:
+                error, guarded.error = guarded.error, None
+                raise error
+            return
+        captured, previous = [], threading.excepthook
+
+        def keep_reader_errors(args):
+            if args.thread is not threading.main_thread() and "_thread_loop" in (args.thread.name or ""):
+                captured.append(args.exc_value)
+            else:
+                previous(args)
+
+        threading.excepthook = keep_reader_errors
+        try:
+            yield from super().__iter__()
+        except SystemError:
+            for _ in range(100):  # the reader thread reports its error just after killing the queue
+                if captured:
+                    break
+                time.sleep(0.01)
+            if captured:
+                raise _unwrap_worker_error(captured[-1]) from None
+            raise
+        finally:
+            threading.excepthook = previous
