@@ -31,7 +31,7 @@ def test_center_crop_metric_exact_over_set(capsys):
     printed = capsys.readouterr().out
     assert "[TEST] Processing batch 0/2 ..." in printed
     assert "[TEST] Processing batch 2/2 ..." in printed
-    assert "[TEST] finished, avg_acc1=0.571428" in printed and "avg_acc5=0.714285" in printed
+    assert "[TEST] finished, avg_acc1= 0.571428" in printed and "avg_acc5= 0.714285" in printed
 
 
 def test_gathered_outputs_drop_padding():

@@ -108,7 +108,7 @@ def test_two_epochs_with_validate_writes_expected_files(dataset, tmp_path):
     proc = run_main("-c", cfg, "--test", "-w", os.path.join(out, "TSN_demo_best.pdparams"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "[TEST] Processing batch 0/4 ..." in proc.stdout
-    match = re.search(r"\[TEST\] finished, avg_acc1=([0-9.]+), avg_acc5=([0-9.]+)", proc.stdout)
+    match = re.search(r"\[TEST\] finished, avg_acc1= ([0-9.]+), avg_acc5= ([0-9.]+)", proc.stdout)
     assert match and 0.0 <= float(match.group(1)) <= 1.0 and float(match.group(2)) == 1.0  # 4 classes
 
 
