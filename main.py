@@ -62,27 +62,6 @@ def _threads_per_process():
         os.environ["OMP_NUM_THREADS"] = str(max(1, usable_cpus() // local))
 
 
-_PADDLE_IMPORT_NOISE = ("OMP_NUM_THREADS set to", "PLEASE USE OMP_NUM_THREADS WISELY", "No ccache found",
-                        "warnings.warn(warning_message)")
-
-
-def _quiet_paddle_import():
-    """Import Paddle without its start-up chatter (a thread-count notice we chose on purpose, a
-    compiler-cache hint); anything else it prints is passed through."""
-    import contextlib
-    import io
-    captured = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(captured):
-            import paddle  # noqa: F401
-    except ImportError:
-        pass  # require_paddle reports it in one line
-    finally:
-        for line in captured.getvalue().splitlines():
-            if line.strip() and not any(noise in line for noise in _PADDLE_IMPORT_NOISE):
-                sys.stderr.write(line + "\n")
-
-
 def run(args):
     import paddlevideo  # noqa: F401  (CPU runtime before paddle)
     from paddlevideo.utils.config import ConfigError, parse_config, override_config, print_config
@@ -99,8 +78,7 @@ def run(args):
         raise ConfigError(f"weights file not found: {args.weights}")
 
     from paddlevideo.utils.runtime import describe_runtime, require_paddle
-    _quiet_paddle_import()
-    require_paddle(PROG)
+    require_paddle(PROG)  # imports Paddle quietly, or says in one line how to install it
     from paddlevideo.tasks import output_dir_of, test_model, train_model
     from paddlevideo.tasks.checkpoints import latest_epoch
     from paddlevideo.tasks.environment import init_distributed

@@ -10,6 +10,7 @@ import filecmp
 import os
 import shutil
 import tempfile
+import warnings
 
 from ..utils.logger import get_logger
 from ..utils.save_load import CheckpointError, load, load_ckpt
@@ -88,7 +89,9 @@ def _trace_and_save(model, shape, prefix: str, pir: bool):
     import paddle
     from paddle.static import InputSpec
     guard = paddle.pir_utils.IrGuard if pir else paddle.pir_utils.OldIrGuard
-    with guard():
+    with guard(), warnings.catch_warnings():
+        # The backbone's in-place relu_/add_ are plain ops in a static graph; Paddle warns once per call.
+        warnings.filterwarnings("ignore", message="In static graph mode")
         spec = [[InputSpec(shape=list(shape), dtype="float32")]]  # forward(data_batch=[imgs]) as PaddleVideo
         static_model = paddle.jit.to_static(model, input_spec=spec, full_graph=True)
         paddle.jit.save(static_model, prefix)

@@ -70,14 +70,31 @@ def single_thread_worker(worker_id=None):
         pass
 
 
+# Start-up chatter of `import paddle` that says nothing to our users: a thread-count notice about
+# a value we set on purpose, and a compiler-cache hint that concerns custom C++ ops only.
+_PADDLE_IMPORT_NOISE = ("OMP_NUM_THREADS set to", "PLEASE USE OMP_NUM_THREADS WISELY", "No ccache found",
+                        "warnings.warn(warning_message)")
+
+
 def require_paddle(program: str = "paddlevideo"):
-    """Exit with one line saying how to install Paddle when it cannot be imported (no traceback)."""
+    """Import Paddle without its start-up chatter; without Paddle, exit 2 with one line saying how to
+    install it (no traceback). Anything else Paddle prints while importing is passed through."""
+    import contextlib
+    import io
     import sys
+    import warnings
+    captured = io.StringIO()
     try:
-        import paddle  # noqa: F401
+        with contextlib.redirect_stderr(captured), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="No ccache found")
+            import paddle  # noqa: F401
     except ImportError as err:
         sys.stderr.write(
             f"{program}: error: PaddlePaddle is not installed in this Python ({sys.executable}): {err}. "
             "Run `make demo` or `make test` (they create .venv with Paddle), or `pip install paddlepaddle` "
             "(CPU) / `pip install paddlepaddle-gpu` (CUDA), then retry.\n")
         raise SystemExit(2)
+    finally:
+        for line in captured.getvalue().splitlines():
+            if line.strip() and not any(noise in line for noise in _PADDLE_IMPORT_NOISE):
+                sys.stderr.write(line + "\n")
