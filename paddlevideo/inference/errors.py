@@ -15,10 +15,6 @@ class UnsupportedDeviceError(InferenceError):
 
 def require_module(module: str, pip_name: str, purpose: str):
     """Import ``module`` or raise ``MissingDependencyError`` with the pip command for ``purpose``."""
-    import importlib
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise MissingDependencyError(
-            f"{purpose} needs the {pip_name} package: pip install {pip_name} "
-            f"(or pip install -e .[onnx] for both paddle2onnx and onnxruntime)") from None
+    from ..utils.optional import import_optional
+    return import_optional(module, pip_name, purpose, MissingDependencyError,
+                           hint=" (or pip install -e .[onnx] for both paddle2onnx and onnxruntime)")

@@ -3,8 +3,7 @@
 After a decoder, ``results`` holds ``frames_len`` (int), ``format`` (``'video'`` | ``'frame'``) and
 ``reader`` (see ``readers.py``), which the Sampler uses and then removes (it holds a file handle).
 """
-import importlib
-
+from ...utils.optional import import_optional
 from ..registry import PIPELINES
 from .errors import DecodeError, MissingBackendError, PipelineError
 from .readers import VIDEO_READERS, FrameFolderReader
@@ -19,11 +18,7 @@ def require_backend(backend: str):
         raise PipelineError(f"VideoDecoder backend '{backend}' is unknown; use one of: "
                             f"{', '.join(_BACKEND_PACKAGES)}")
     module, pip_name = _BACKEND_PACKAGES[backend]
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        raise MissingBackendError(
-            f"VideoDecoder backend '{backend}' needs the {pip_name} package: pip install {pip_name}") from None
+    import_optional(module, pip_name, f"VideoDecoder backend '{backend}'", MissingBackendError)
 
 
 @PIPELINES.register()

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ...utils.logger import get_logger
+from ...utils.optional import import_optional
 from .errors import DecodeError, MissingBackendError
 
 logger = get_logger("paddlevideo")
@@ -180,11 +181,7 @@ class DecordReader:
     """decord ``VideoReader``: random access by index, ``get_batch`` decodes only the asked frames."""
 
     def __init__(self, filename):
-        try:
-            import decord
-        except ImportError:
-            raise MissingBackendError(
-                "VideoDecoder backend 'decord' needs the decord package: pip install decord") from None
+        decord = import_optional("decord", "decord", "VideoDecoder backend 'decord'", MissingBackendError)
         _check_file(filename)
         self.filename = filename
         try:
@@ -216,11 +213,7 @@ class PyAVReader:
     MIN_SAVING = 8  # frames a seek must skip to be worth it
 
     def __init__(self, filename):
-        try:
-            import av
-        except ImportError:
-            raise MissingBackendError(
-                "VideoDecoder backend 'pyav' needs the av package: pip install av") from None
+        av = import_optional("av", "av", "VideoDecoder backend 'pyav'", MissingBackendError)
         _check_file(filename)
         self.filename = filename
         self._av = av
