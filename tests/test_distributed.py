@@ -53,7 +53,7 @@ def test_only_one_set_of_files(trained):
 
 
 def _test_accuracies(text):
-    match = re.search(r"\[TEST\] finished, avg_acc1= ([0-9.]+), avg_acc5= ([0-9.]+)", text)
+    match = re.search(r"\[TEST\] finished, avg_acc1=([0-9.]+), avg_acc5=([0-9.]+)", text)
     assert match, text[-2000:]
     return float(match.group(1)), float(match.group(2))
 

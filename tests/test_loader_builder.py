@@ -155,3 +155,36 @@ def test_sample_error_reaches_the_caller_instead_of_hanging(workers):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "CAUGHT SampleLoadError could not load a sample: clip_5.avi is corrupt" in out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_validation_swaps_a_broken_clip_like_training_but_test_retries_it(tmp_path, make_video, caplog):
+    """PaddleVideo builds the validation set like the training set (another random clip on failure);
+    only ``--test`` keeps retrying the listed clip."""
+    import logging
+    from paddlevideo.loader.dataset.base import SampleLoadError
+    from paddlevideo.tasks.data import build_split
+
+    make_video("good.avi", num_frames=12)
+    (tmp_path / "broken.avi").write_bytes(b"junk" * 100)
+    (tmp_path / "v.list").write_text("broken.avi 0\ngood.avi 1\n")
+    cfg = get_config(DEMO, show=False)
+    for split in ("valid", "test"):
+        cfg.DATASET[split] = {"format": "VideoDataset", "file_path": str(tmp_path / "v.list"),
+                              "data_prefix": str(tmp_path)}
+        cfg.PIPELINE[split].decode = {"name": "VideoDecoder", "backend": "cv2"}
+    valid, _ = build_split(cfg, "valid")
+    test, _ = build_split(cfg, "test")
+    assert valid.test_mode is False and test.test_mode is True
+    caplog.set_level(logging.WARNING, logger="paddlevideo")
+    logger = logging.getLogger("paddlevideo")
+    logger.propagate = True
+    try:
+        random.seed(0)
+        _, label = valid[0]
+    finally:
+        logger.propagate = False
+    assert label.tolist() == [1], "validation must swap in the other (good) clip"
+    assert any("broken.avi" in r.getMessage() and "another sample" in r.getMessage() for r in caplog.records)
+    with pytest.raises(SampleLoadError) as info:
+        test[0]
+    assert "broken.avi" in str(info.value) and "good.avi" not in str(info.value)

@@ -7,6 +7,8 @@ from paddlevideo.utils import logger as logger_mod
 from paddlevideo.utils.logger import format_batch_log, format_epoch_log, setup_logger
 from paddlevideo.utils.runtime import cpu_vendor, setup_cpu_runtime, usable_cpus
 
+from log_line_formats import TRAIN_END, TRAIN_STEP, VAL_END, VAL_STEP
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -31,17 +33,31 @@ def test_importing_paddlevideo_before_paddle_keeps_all_cores():
     assert mkl == ("5" if cpu_vendor() == "AuthenticAMD" else "-")
 
 
-def test_batch_log_line_matches_paddlevideo_format():
+def test_batch_log_lines_match_paddlevideo_format():
     line = format_batch_log(1, 100, "train", 20, {"loss": 5.991482, "lr": 0.01, "top1": 0.0, "top5": 0.03125},
-                            batch_cost=0.5412, reader_cost=0.0123, ips=59.17, eta_sec=93784)
+                            batch_cost=0.540123, reader_cost=0.010214, ips=59.244113, eta_sec=93784)
     assert line == ("epoch:[  1/100] train step:20   loss: 5.99148 lr: 0.010000 top1: 0.00000 top5: 0.03125 "
-                    "batch_cost: 0.54 sec, reader_cost: 0.01 sec, ips: 59.2 instance/sec, eta: 1 day, 2:03:04")
+                    "batch_cost: 0.54012 sec, reader_cost: 0.01021 sec, ips: 59.24411 instance/sec, "
+                    "eta: 1 day, 2:03:04")
+    assert TRAIN_STEP.fullmatch(line)
+    val = format_batch_log(2, 2, "val", 0, {"loss": 1.2, "top1": 0.5, "top5": 1.0}, 0.2, 0.01, 44.012341)
+    assert val.endswith("ips: 44.01234 instance/sec.") and VAL_STEP.fullmatch(val), val
+    assert val.startswith("epoch:[  2/2  ] val step:0    loss: 1.20000 top1: 0.50000 top5: 1.00000 ")
+    gpu = format_batch_log(1, 2, "val", 0, {"loss": 1.0, "top1": 0.0, "top5": 1.0}, 0.2, 0.01, 4.0,
+                           memory="max_mem_reserved: 10.00 MB max_mem_allocated: 5.00 MB")
+    assert gpu.endswith("instance/sec., max_mem_reserved: 10.00 MB max_mem_allocated: 5.00 MB")
 
 
-def test_epoch_log_line():
-    line = format_epoch_log(1, "val", {"loss": 1.5, "top1": 0.25, "top5": 1.0}, 0.5, 0.01, 10.0, 64.0)
-    assert line.startswith("END epoch:1   val loss_avg: 1.50000 top1_avg: 0.25000 top5_avg: 1.00000 avg_batch_cost: ")
-    assert line.endswith("avg_ips: 64.00000 instance/sec")
+def test_epoch_log_lines_match_paddlevideo_format():
+    train = format_epoch_log(1, "train", {"loss": 1.915831, "lr": None, "top1": 0.1, "top5": 1.0},
+                             0.219841, 0.000412, 1.193372, 8.379641)
+    assert train == ("END epoch:1   train loss_avg: 1.91583  top1_avg: 0.10000 top5_avg: 1.00000 "
+                     "avg_batch_cost: 0.21984 sec, avg_reader_cost: 0.00041 sec, batch_cost_sum: 1.19337 sec, "
+                     "avg_ips: 8.37964 instance/sec.")
+    assert TRAIN_END.fullmatch(train)
+    val = format_epoch_log(12, "val", {"loss": 1.5, "top1": 0.25, "top5": 1.0}, 0.5, 0.01, 10.0, 64.0)
+    assert val.startswith("END epoch:12  val loss_avg: 1.50000 top1_avg: 0.25000 top5_avg: 1.00000 avg_batch_cost: ")
+    assert VAL_END.fullmatch(val) and not TRAIN_END.fullmatch(val)
 
 
 def test_logger_writes_file_on_rank0_only(tmp_path, monkeypatch):

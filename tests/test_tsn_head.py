@@ -51,6 +51,23 @@ def test_dropout_only_in_training_and_optional():
     assert _head(drop_ratio=0).dropout is None
 
 
+def test_dropout_is_one_mask_per_clip_after_the_consensus():
+    """PaddleVideo's order (heads/tsn_head.py): mean over segments, then dropout on [N, C].
+
+    Identical segments of ones and an identity fc: dropout after the mean gives exactly 0 or
+    1/(1-p) per channel; per-frame dropout before the mean would give multiples of 1/(T(1-p)).
+    """
+    paddle.seed(3)
+    p, channels, segs = 0.5, 16, 3
+    head = _head(num_classes=channels, in_channels=channels, drop_ratio=p)
+    head.fc.weight.set_value(np.eye(channels, dtype="float32"))
+    head.fc.bias.set_value(np.zeros(channels, dtype="float32"))
+    head.train()
+    out = head(paddle.ones([8 * segs, channels, 2, 2]), segs).numpy()
+    values = np.unique(np.round(out, 5))
+    np.testing.assert_allclose(values, [0.0, 1.0 / (1.0 - p)], atol=1e-5)
+
+
 def test_loss_matches_cross_entropy_and_accuracy():
     head = _head(num_classes=6)
     scores = paddle.to_tensor([[9., 8, 7, 6, 5, 4], [0, 1, 2, 3, 4, 5], [5, 0.5, 0, 0, 0, 1]])

@@ -10,7 +10,7 @@ class CenterCropMetric(BaseMetric):
 
     For TSN the head already averages all views (25 segments x 10 crops) into one row per clip,
     so each row is one test sample. Logs PaddleVideo's ``[TEST] Processing batch i/n ...`` every
-    ``log_interval`` batches and ``[TEST] finished, avg_acc1= ..., avg_acc5= ...`` at the end.
+    ``log_interval`` batches and ``[TEST] finished, avg_acc1=..., avg_acc5=...`` at the end.
     """
 
     def __init__(self, data_size, batch_size, log_interval=1, topk=(1, 5), **kwargs):
@@ -32,6 +32,6 @@ class CenterCropMetric(BaseMetric):
         if outputs is None:
             raise RuntimeError("CenterCropMetric: no test batch was seen (is the test list empty?)")
         self.results = {f"avg_acc{k}": topk_accuracy(outputs, labels, k) for k in self.topk}
-        text = ", ".join(f"{name}= {value}" for name, value in self.results.items())  # PaddleVideo: "= "
+        text = ", ".join(f"{name}={value}" for name, value in self.results.items())
         get_logger("paddlevideo").info(f"[TEST] finished, {text}")
         return self.results

@@ -4,8 +4,8 @@ The section names a class of ``paddle.optimizer.lr`` (``PiecewiseDecay``, ``Cosi
 ``LinearWarmup``, ...) or one of ``custom_lr``; the other keys are its arguments. A nested
 ``learning_rate`` mapping is built first (``LinearWarmup`` around ``CosineAnnealingDecay``).
 ``iter_step: True`` means the training loop steps the scheduler every iteration instead of once
-per epoch (``lr_steps_per_iteration``); classes that take ``num_iters`` then receive the number
-of iterations per epoch.
+per epoch (``lr_steps_per_iteration``); classes that take ``num_iters`` (steps per epoch) then
+receive the number of iterations per epoch, and 1 when they are stepped per epoch.
 """
 import inspect
 
@@ -37,7 +37,7 @@ def lr_steps_per_iteration(cfg) -> bool:
     return hasattr(cfg, "get") and bool(cfg.get("iter_step", False))
 
 
-def build_lr(cfg, num_iters: int, path: str = "OPTIMIZER.learning_rate"):
+def build_lr(cfg, num_iters: int, path: str = "OPTIMIZER.learning_rate", steps_per_epoch=None):
     """Build the scheduler described by ``cfg`` (a mapping with ``name``); ``num_iters`` = iterations per epoch.
 
     A plain number is returned unchanged (a constant learning rate).
@@ -48,12 +48,15 @@ def build_lr(cfg, num_iters: int, path: str = "OPTIMIZER.learning_rate"):
     if not hasattr(cfg, "keys") or "name" not in cfg:
         raise ConfigError(f"{path} must be a number or a mapping with a 'name' key, got {cfg!r}")
     cls = _scheduler_class(cfg["name"])
+    if steps_per_epoch is None:  # the outermost section decides how often the loop steps
+        steps_per_epoch = num_iters if lr_steps_per_iteration(cfg) else 1
     kwargs = {k: v for k, v in cfg.items() if k not in _META_KEYS}
     if hasattr(kwargs.get("learning_rate"), "keys"):
-        kwargs["learning_rate"] = build_lr(kwargs["learning_rate"], num_iters, path + ".learning_rate")
+        kwargs["learning_rate"] = build_lr(kwargs["learning_rate"], num_iters, path + ".learning_rate",
+                                           steps_per_epoch)
     accepted = inspect.signature(cls.__init__).parameters
     if "num_iters" in accepted and "num_iters" not in kwargs:
-        kwargs["num_iters"] = num_iters
+        kwargs["num_iters"] = steps_per_epoch
     unknown = [k for k in kwargs if k not in accepted]
     if unknown:
         names = [n for n in accepted if n not in ("self", "last_epoch", "verbose", "num_iters")]

@@ -25,12 +25,15 @@ def split_num_workers(cfg, split: str) -> int:
 
 
 def build_split(cfg, split: str, seed=None):
-    """``(dataset, loader)`` for ``split``; valid/test datasets are built in test mode.
+    """``(dataset, loader)`` for ``split``; only the test dataset is built in test mode.
 
     Train: shuffled, last incomplete batch dropped; valid/test: in order, nothing dropped.
+    Validation keeps PaddleVideo's valid mode (``tasks/train.py`` builds it like the train set): a
+    clip that fails to load is replaced by a random other clip, with a warning naming the file.
+    ``--test`` retries the same clip, so the test score is over the listed clips.
     """
     dataset_cfg = copy.deepcopy(cfg.DATASET[split])
-    if split != "train":
+    if split == "test":
         dataset_cfg["test_mode"] = True
     pipeline = build_pipeline(cfg.PIPELINE[split])
     dataset = build_dataset(dataset_cfg, pipeline)

@@ -1,4 +1,5 @@
 """Running averages behind PaddleVideo's per-iteration and per-epoch log lines."""
+import paddle
 
 
 class AverageMeter:
@@ -44,5 +45,21 @@ class EpochRecord:
                 out["lr"] = self.lr.val
         return out
 
-    def averages(self) -> dict:
-        return {name: meter.avg for name, meter in self.metrics.items()}
+    def averages(self, with_lr: bool = False) -> dict:
+        """``{loss, [lr: None,] top1, top5}`` epoch averages; ``lr`` has no average (an empty slot, as in
+        PaddleVideo's train ``END`` line)."""
+        out = {}
+        for name, meter in self.metrics.items():
+            out[name] = meter.avg
+            if with_lr and name == "loss":
+                out["lr"] = None
+        return out
+
+
+def cuda_memory_text() -> str:
+    """PaddleVideo's GPU memory fields of the batch line; empty on builds without CUDA."""
+    if not paddle.device.is_compiled_with_cuda() or paddle.device.cuda.device_count() == 0:
+        return ""
+    mib = 1024 ** 2
+    return (f"max_mem_reserved: {paddle.device.cuda.max_memory_reserved() / mib:.2f} MB "
+            f"max_mem_allocated: {paddle.device.cuda.max_memory_allocated() / mib:.2f} MB")

@@ -17,7 +17,7 @@ from .amp import amp_decorate, autocast, resolve_amp
 from .checkpoints import best_prefix, epoch_prefix, load_resume, remove_stale_temp_files, save_pair
 from .data import build_split
 from .environment import select_device
-from .meters import EpochRecord
+from .meters import EpochRecord, cuda_memory_text
 from .profiler import StepProfiler
 from .progress import epoch_bar
 from .seeding import rank_seed, seed_epoch
@@ -73,13 +73,13 @@ def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank
                 logger.info(format_batch_log(epoch + 1, cfg.epochs, "train", i, record.latest(with_lr=True),
                                              record.batch_time.val, record.reader_time.val,
                                              batch_size / max(record.batch_time.val, 1e-12),
-                                             eta_sec=left * record.batch_time.avg))
+                                             eta_sec=left * record.batch_time.avg, memory=cuda_memory_text()))
             if iter_step:
                 scheduler.step()
     if not iter_step and hasattr(scheduler, "step"):
         scheduler.step()
     avg_ips = loader.batch_sampler.batch_size * record.batch_time.count / max(record.batch_time.sum, 1e-12)
-    logger.info(format_epoch_log(epoch + 1, "train", record.averages(), record.batch_time.avg,
+    logger.info(format_epoch_log(epoch + 1, "train", record.averages(with_lr=True), record.batch_time.avg,
                                  record.reader_time.avg, record.batch_time.sum, avg_ips))
     return record
 

@@ -12,7 +12,7 @@ import paddle.nn.functional as F
 from ..metrics import GatheredOutputs, topk_accuracy
 from ..utils.logger import format_batch_log, format_epoch_log, get_logger
 from .amp import autocast
-from .meters import EpochRecord
+from .meters import EpochRecord, cuda_memory_text
 from .progress import epoch_bar
 
 
@@ -55,7 +55,8 @@ def evaluate(model, loader, data_size: int, epoch: int, total_epochs: int, log_i
             if i % log_interval == 0:
                 ips = data[0].shape[0] / max(record.batch_time.val, 1e-12)
                 logger.info(format_batch_log(epoch, total_epochs, "val", i, record.latest(with_lr=False),
-                                             record.batch_time.val, record.reader_time.val, ips))
+                                             record.batch_time.val, record.reader_time.val, ips,
+                                             memory=cuda_memory_text()))
     all_outputs, all_labels = gathered.concat()
     if all_outputs is None:
         raise RuntimeError("validation saw no sample: is the validation list empty?")

@@ -1,4 +1,4 @@
-"""TSN head: global average pool, dropout, segment consensus (mean), fully connected layer."""
+"""TSN head: global average pool, segment consensus (mean), dropout, fully connected layer."""
 import paddle
 import paddle.nn as nn
 
@@ -37,9 +37,9 @@ class TSNHead(BaseHead):
     def forward(self, x, num_segs):
         """``x [N*T, C, h, w]``, ``num_segs`` = T -> scores ``[N, num_classes]``."""
         x = self.avgpool2d(x)  # [N*T, C, 1, 1]
-        # PaddleVideo drops out per frame, before the consensus: same mask shape, same random draws.
-        if self.dropout is not None:
-            x = self.dropout(x)
         x = paddle.reshape(x, [-1, num_segs, self.in_channels])  # [N, T, C]
         x = paddle.mean(x, axis=1)  # [N, C]
+        # One dropout mask per clip, on the consensus: PaddleVideo's order, and its regularisation strength.
+        if self.dropout is not None:
+            x = self.dropout(x)
         return self.fc(x)
