@@ -63,7 +63,8 @@ def _threads_per_process():
 
 
 def run(args):
-    import paddlevideo  # noqa: F401  (CPU runtime before paddle)
+    import paddlevideo
+    paddlevideo.setup_runtime()  # threads, MKL path and console logging, before Paddle is imported
     from paddlevideo.utils.config import ConfigError, parse_config, override_config, print_config
     # The config is checked before Paddle is imported: a typo fails in a fraction of a second.
     cfg = override_config(parse_config(args.config), args.override)
@@ -112,44 +113,8 @@ def main(argv=None):
     args = parse_args(argv)
     _threads_per_process()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    try:
-        run(args)
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
-    except Exception as err:  # noqa: BLE001  (only the expected kinds are turned into one line)
-        if not isinstance(err, _user_errors()):
-            raise
-        sys.stderr.write(f"{PROG}: error: {err}\n")
-        return 2
-    return 0
-
-
-def _user_errors():
-    """Errors caused by the input (config, checkpoint, data) rather than by a bug: one line, exit 2."""
-    from paddlevideo.utils.build_utils import BuildError
-    from paddlevideo.utils.config import ConfigError
-    from paddlevideo.utils.save_load import CheckpointError
-    errors = (ConfigError, CheckpointError, BuildError)
-    if "paddle" in sys.modules:  # the loader and the model import Paddle: only look once it is loaded
-        errors += _package_errors()
-    return errors
-
-
-def _package_errors():
-    """The loader's and the model's input errors (bad list file, undecodable clip, bad op, bad depth)."""
-    import importlib
-    wanted = {"paddlevideo.loader": ("ListFileError", "SampleLoadError", "DecodeError", "MissingBackendError",
-                                     "PipelineError"),
-              "paddlevideo.modeling.backbones.resnet": ("ResNetError",)}
-    found = []
-    for module_name, names in wanted.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        found += [getattr(module, n) for n in names if isinstance(getattr(module, n, None), type)]
-    return tuple(found)
+    from paddlevideo.utils.errors import run_cli
+    return run_cli(PROG, lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-import paddlevideo  # noqa: E402,F401  (CPU runtime before numpy/paddle spin up their thread pools)
+import paddlevideo  # noqa: E402
+
+paddlevideo.setup_runtime()  # CPU runtime before numpy/paddle spin up their thread pools
 import numpy as np  # noqa: E402
 
 RESNET50_GFLOP_PER_FRAME = 8.22  # forward, 224x224 (4.11 GMAC)

@@ -1,12 +1,18 @@
 """PaddleVideo's TSN, reimplemented for PaddlePaddle 3.
 
-Importing the package configures the CPU runtime (thread count, MKL path) before Paddle is
-imported; entry points import ``paddlevideo`` first for that reason.
+Importing the package changes nothing in the process (environment, thread counts, logging handlers).
+Entry points, and library users who want the CPU speed-up and console logs, call ``setup_runtime()``
+first, before Paddle is imported::
+
+    import paddlevideo
+    paddlevideo.setup_runtime()
+    import paddle
 """
-from .utils.runtime import setup_cpu_runtime as _setup_cpu_runtime
+import logging
 
-_setup_cpu_runtime()
+from .utils.runtime import setup_runtime
+from .version import __version__
 
-from .version import __version__  # noqa: E402
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "setup_runtime"]

@@ -10,7 +10,9 @@ SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is imported)
+import paddlevideo  # noqa: E402
+
+paddlevideo.setup_runtime()  # as the entry points do: CPU runtime and console logging, before Paddle
 
 
 def shared_file(name: str) -> str:

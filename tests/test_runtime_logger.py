@@ -3,7 +3,6 @@ import os
 import subprocess
 import sys
 
-from paddlevideo.utils import logger as logger_mod
 from paddlevideo.utils.logger import format_batch_log, format_epoch_log, setup_logger
 from paddlevideo.utils.runtime import cpu_vendor, setup_cpu_runtime, usable_cpus
 
@@ -23,10 +22,26 @@ def test_runtime_sets_threads_and_never_overrides_user_values():
     assert outcome["OMP_NUM_THREADS"] == ("7", "user")
 
 
-def test_importing_paddlevideo_before_paddle_keeps_all_cores():
-    code = ("import paddlevideo, os, paddle; "
-            "print(os.environ['OMP_NUM_THREADS'], os.environ.get('MKL_DEBUG_CPU_TYPE', '-'))")
+def test_import_has_no_side_effects_and_setup_runtime_keeps_all_cores():
+    """``import paddlevideo`` (and its loader, model and task modules) changes no environment variable,
+    cv2 thread count, logger handler or excepthook; ``setup_runtime()`` before Paddle gives all cores."""
+    code = """
+import logging, os, sys, threading
+import cv2, paddle  # Paddle's own import-time changes (OMP_NUM_THREADS=1) are not ours: snapshot after it
+env, cv2_threads, hook = dict(os.environ), cv2.getNumThreads(), threading.excepthook
+handlers = {n: list(logging.getLogger(n).handlers) for n in ("", "paddlevideo")}
+import paddlevideo, paddlevideo.loader, paddlevideo.modeling, paddlevideo.tasks, paddlevideo.metrics
+assert dict(os.environ) == env, set(os.environ.items()) ^ set(env.items())
+assert cv2.getNumThreads() == cv2_threads and threading.excepthook is hook
+assert logging.getLogger("").handlers == handlers[""]
+assert [type(h).__name__ for h in logging.getLogger("paddlevideo").handlers] == ["NullHandler"]
+print("clean")
+"""
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_DEBUG_CPU_TYPE")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.stdout.strip() == "clean", out.stderr[-2000:]
+    code = ("import paddlevideo, os; paddlevideo.setup_runtime(); import paddle; "
+            "print(os.environ['OMP_NUM_THREADS'], os.environ.get('MKL_DEBUG_CPU_TYPE', '-'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     threads, mkl = out.stdout.split()
     assert threads == str(usable_cpus())
@@ -72,7 +87,6 @@ def test_logger_writes_file_on_rank0_only(tmp_path, monkeypatch):
     log.info("hidden")
     assert log.level == logging.ERROR and not (tmp_path / "r1").exists()
     assert len(log.handlers) == 1, "reconfiguring must not duplicate handlers"
-    monkeypatch.setattr(logger_mod, "_configured", set())
 
 
 def test_missing_paddle_gives_one_line(tmp_path):

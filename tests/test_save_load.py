@@ -136,3 +136,17 @@ def test_checkpoint_sharing_nothing_is_an_error(tmp_path):
     save([1, 2, 3], path)
     with pytest.raises(CheckpointError, match="expected a state dict"):
         load_ckpt(Backbone(), path)
+
+
+def test_atomic_write_keeps_old_content_on_error_and_leaves_no_temp(tmp_path):
+    from paddlevideo.utils.atomic import atomic_write
+    target = tmp_path / "sub" / "out.txt"
+    with atomic_write(str(target)) as (f, _):
+        f.write("first")
+    assert target.read_text() == "first"
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        with atomic_write(str(target)) as (f, _):
+            f.write("second, half written")
+            raise RuntimeError("disk on fire")
+    assert target.read_text() == "first"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.txt"]

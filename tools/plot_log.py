@@ -11,12 +11,15 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
+
 _END = re.compile(r"END epoch:\s*(\d+)\s+(train|val)\s+(.*)")
 _BATCH = re.compile(r"epoch:\[\s*(\d+)/\s*\d+\s*\]\s+train step:\s*\d+\s+(.*)")
 _PAIR = re.compile(r"([A-Za-z0-9_]+): ([-+0-9.eE]+)")
 
 
-class LogFormatError(ValueError):
+class LogFormatError(UserError, ValueError):
     """The file holds no PaddleVideo training log lines."""
 
 
@@ -80,14 +83,13 @@ def main(argv=None):
     parser.add_argument("log", help="training log written by main.py (output/<model_name>/paddlevideo.log)")
     parser.add_argument("-o", "--output", help="PNG to write (default: the log's name with .png)")
     args = parser.parse_args(argv)
+    return run_cli("plot_log.py", lambda: _plot(args))
+
+
+def _plot(args) -> int:
     if not os.path.isfile(args.log):
-        print(f"plot_log.py: error: log file not found: {args.log}", file=sys.stderr)
-        return 2
-    try:
-        curves = parse_log(args.log)
-    except LogFormatError as err:
-        print(f"plot_log.py: error: {err}", file=sys.stderr)
-        return 2
+        raise LogFormatError(f"log file not found: {args.log}")
+    curves = parse_log(args.log)
     out = args.output or os.path.splitext(args.log)[0] + ".png"
     plot_curves(curves, out, title=os.path.basename(os.path.dirname(os.path.abspath(args.log))))
     last = max(curves["train"])

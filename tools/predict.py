@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-import paddlevideo  # noqa: E402,F401  (CPU runtime set-up before paddle is imported)
+import paddlevideo  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -25,8 +25,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from paddlevideo.utils.runtime import require_paddle
+    paddlevideo.setup_runtime()  # before Paddle is imported
     require_paddle("predict.py")
-    from paddlevideo.inference.cli import run_cli
+    from paddlevideo.utils.errors import run_cli
     from paddlevideo.inference.runner import run_predict
     return run_cli("predict.py", lambda: run_predict(args, "predict.py"))
 

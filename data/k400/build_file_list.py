@@ -19,10 +19,13 @@ import random
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
+
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
-class ListError(ValueError):
+class ListError(UserError, ValueError):
     """Input the list cannot be built from; the message names the path."""
 
 
@@ -123,6 +126,10 @@ def main(argv=None) -> int:
     parser.add_argument("--val_fraction", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/val split")
     args = parser.parse_args(argv)
+    return run_cli("build_file_list.py", lambda: _build(args))
+
+
+def _build(args) -> int:
     try:
         items = collect(args.root, args.format, args.suffix)
         if os.path.isfile(args.label_list):
@@ -133,9 +140,8 @@ def main(argv=None) -> int:
             write_list(args.label_list, [f"{i} {name}" for name, i in labels.items()])
             print(f"wrote label list {args.label_list} ({len(labels)} classes from the folders)")
         lines = build_lines(items, labels, args.root, args.absolute, args.label_list)
-    except (ListError, OSError) as err:
-        print(f"build_file_list: error: {err}", file=sys.stderr)
-        return 2
+    except OSError as err:
+        raise ListError(str(err)) from None
     if args.val_out:
         by_class = {}
         for (cls, _, _), line in zip(items, lines):

@@ -15,8 +15,12 @@ import shutil
 import sys
 from multiprocessing import Pool
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
 import cv2
 from tqdm import tqdm
+
+from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
 
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv")
 
@@ -98,15 +102,16 @@ def main(argv=None) -> int:
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality (cv2 default 95)")
     parser.add_argument("--redo", action="store_true", help="extract again even where a folder is complete")
     args = parser.parse_args(argv)
+    return run_cli("extract_rawframes.py", lambda: _extract_all(args))
 
+
+def _extract_all(args) -> int:
     if not os.path.isdir(args.src):
-        print(f"extract_rawframes: error: source folder not found: {args.src}", file=sys.stderr)
-        return 2
+        raise UserError(f"source folder not found: {args.src}")
     exts = tuple("." + e.strip().lstrip(".").lower() for e in args.ext.split(",") if e.strip())
     videos = find_videos(args.src, exts)
     if not videos:
-        print(f"extract_rawframes: error: no videos ({', '.join(exts)}) under {args.src}", file=sys.stderr)
-        return 2
+        raise UserError(f"no videos ({', '.join(exts)}) under {args.src}")
     todo = [rel for rel in videos
             if args.redo or not os.path.isdir(os.path.join(args.dst, safe_relpath(rel)))]
     skipped = len(videos) - len(todo)

@@ -1,8 +1,10 @@
 """Device and precision choices for Paddle Inference: GPU availability, TensorRT, precision mapping."""
+import logging
 import functools
 
-from ..utils.logger import get_logger
 from .errors import InferenceError, UnsupportedDeviceError
+
+logger = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "fp16", "int8")
 
@@ -38,7 +40,7 @@ def resolve_use_gpu(requested) -> bool:
     if requested and not gpu_available():
         if "gpu" not in _warned:
             _warned.add("gpu")
-            get_logger("paddlevideo").warning(
+            logger.warning(
                 "--use_gpu True, but this Paddle has no CUDA or sees no GPU: running on CPU")
         return False
     return bool(requested)

@@ -1,7 +1,8 @@
 """Exceptions of the inference tools; each message names the file, flag or key and what was expected."""
+from ..utils.errors import UserError
 
 
-class InferenceError(ValueError):
+class InferenceError(UserError, ValueError):
     """Bad input to export or predict (missing/corrupt model file, shape mismatch, bad flag value)."""
 
 

@@ -6,16 +6,18 @@
 2.x and 3.x both load. Each format is written under an explicit IR guard, so the result does not
 depend on ``FLAGS_enable_pir_api``.
 """
+import logging
 import filecmp
 import os
 import shutil
 import tempfile
 import warnings
 
-from ..utils.logger import get_logger
 from ..utils.save_load import CheckpointError, load, load_ckpt
 from .errors import InferenceError, require_module
 from .preprocess import VIEWS_PER_SEGMENT
+
+logger = logging.getLogger(__name__)
 
 FORMATS = ("pdmodel", "json")
 
@@ -49,7 +51,7 @@ def build_for_export(cfg, weights: str, logger=None):
     Raises ``CheckpointError`` for a missing/corrupt file or tensors that do not fit.
     """
     from ..modeling import build_model
-    logger = logger or get_logger("paddlevideo")
+    logger = logger or logging.getLogger(__name__)
     model_cfg = cfg.MODEL
     backbone = model_cfg.get("backbone")
     if backbone and backbone.get("pretrained"):
@@ -139,7 +141,7 @@ def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("p
     ``formats``: subset of ``("pdmodel", "json")``; ``onnx`` also writes ``<name>.onnx`` from the
     ``.pdmodel``. Raises ``CheckpointError`` / ``InferenceError`` / ``MissingDependencyError``.
     """
-    logger = logger or get_logger("paddlevideo")
+    logger = logger or logging.getLogger(__name__)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise InferenceError(f"--format must be one of {', '.join(FORMATS)}, got {', '.join(unknown) or 'nothing'}")

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 
+from ..utils.atomic import atomic_write
 from .errors import InferenceError
 
 
@@ -87,12 +88,8 @@ def load_label_list(path: str) -> dict:
 
 def write_json(results, path: str, extra=None):
     """Write ``{"results": [...], **extra}`` to ``path`` (UTF-8, indented); folders are created."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     payload = dict(extra or {})
     payload["results"] = results
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_write(path) as (f, _):
         json.dump(payload, f, indent=2, ensure_ascii=False)
-    os.replace(tmp, path)
     return path

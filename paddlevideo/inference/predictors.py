@@ -2,17 +2,19 @@
 
 ``batch``: float32 ``[N, views, 3, H, W]``; result: float32 logits ``[N, classes]``.
 """
+import logging
 import contextlib
 import os
 import sys
 
 import numpy as np
 
-from ..utils.logger import get_logger
 from ..utils.runtime import usable_cpus
 from .device import check_precision, check_tensorrt, tensorrt_precision
 from .errors import InferenceError, require_module
 from .model_files import check_model_files
+
+logger = logging.getLogger(__name__)
 
 
 class Predictor:
@@ -57,7 +59,7 @@ class PaddlePredictor(Predictor):
         self.cpu_threads = cpu_threads or usable_cpus()
         self.enable_mkldnn = enable_mkldnn and not use_gpu
         if precision != "fp32" and not use_gpu and not (precision == "fp16" and self.enable_mkldnn):
-            get_logger("paddlevideo").warning(f"--precision {precision} has no CPU path here: running fp32")
+            logger.warning(f"--precision {precision} has no CPU path here: running fp32")
         settings = dict(gpu_mem=gpu_mem, ir_optim=ir_optim, precision=precision, use_tensorrt=use_tensorrt,
                         trt_max_batch_size=trt_max_batch_size, disable_glog=disable_glog)
         self.memory_optim = self.wants_memory_optim(model_file, use_gpu)
@@ -187,7 +189,12 @@ class DygraphPredictor(Predictor):
 @contextlib.contextmanager
 def _native_stdout_to_stderr():
     """Send what C++ writes to fd 1 meanwhile to fd 2: Paddle 3.3.1's oneDNN passes print debug
-    lines ("ReduceMeanCheckIfOneDNNSupport") on stdout, where predict's result lines go."""
+    lines ("ReduceMeanCheckIfOneDNNSupport") on stdout, where predict's result lines go.
+
+    Those lines go through C++ ``std::cout``, not glog, so neither ``--disable_glog`` nor any flag of
+    Paddle's silences them, and ``sys.stdout`` never sees them: only an fd-level redirect does. It is
+    held only around predictor creation and ``run()``.
+    """
     sys.stdout.flush()
     try:
         saved = os.dup(1)

@@ -8,7 +8,8 @@ import time
 
 import numpy as np
 
-from .cli import error_line, str2bool, user_errors
+from ..utils.errors import UserError, error_line
+from .cli import str2bool
 from .device import check_tensorrt, resolve_use_gpu, tensorrt_max_batch_size
 from .errors import InferenceError
 from .inputs import collect_videos
@@ -108,7 +109,7 @@ class VideoPredictor:
             try:
                 arrays.append(self.preprocessor(path))
                 kept.append(path)
-            except user_errors() as err:
+            except UserError as err:
                 self.failures.append({"file": path, "error": " ".join(str(err).split())})
                 print(error_line(self.program, err), file=sys.stderr)
             self.times.seconds["preprocess"] += time.perf_counter() - start
@@ -189,6 +190,6 @@ def _warm_up(runner, path):
     """One untimed run so the benchmark excludes one-off costs (oneDNN kernel creation, page faults)."""
     try:
         batch = runner.preprocessor(path)
-    except user_errors():
+    except UserError:
         return  # the timed run reports it
     runner.predictor.run(np.concatenate([batch] * runner.batch_size, axis=0))

@@ -3,6 +3,7 @@ import random
 import threading
 import time
 
+import cv2
 import numpy as np
 from paddle.io import DataLoader, DistributedBatchSampler, get_worker_info
 
@@ -67,6 +68,10 @@ def build_dataloader(dataset, batch_size, num_workers, shuffle, drop_last, place
     Batches: ``imgs float32 [N, T, 3, H, W]``, ``labels int64 [N, 1]``. Extra keyword arguments go to
     ``DataLoader``.
     """
+    # OpenCV's thread pool is not fork-safe: a worker forked while the pool's threads are live hangs in
+    # cv2 calls. Our ops work frame by frame (parallelism comes from the workers), so the pipeline runs
+    # OpenCV single-threaded; set here, where the loader is built, rather than as an import side effect.
+    cv2.setNumThreads(1)
     sampler = DistributedBatchSampler(dataset, batch_size=int(batch_size), shuffle=bool(shuffle),
                                       drop_last=bool(drop_last))
     num_workers = int(num_workers or 0)
@@ -135,6 +140,9 @@ class _ClearErrorsLoader(DataLoader):
                 error, guarded.error = guarded.error, None
                 raise error
             return
+        # Paddle re-raises a worker's exception only inside its own reader thread and hands the caller a
+        # bare "Blocking queue is killed"; Python's only way to get that thread's exception object is
+        # threading.excepthook, so it is swapped for the duration of this iteration and restored after.
         captured, previous = [], threading.excepthook
 
         def keep_reader_errors(args):

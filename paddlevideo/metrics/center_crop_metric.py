@@ -1,7 +1,9 @@
 """``CenterCropMetric``: top-k accuracy of clip-level logits over the whole test set (all ranks)."""
-from ..utils.logger import get_logger
+import logging
 from .base import BaseMetric, GatheredOutputs, topk_accuracy
 from .registry import METRIC
+
+logger = logging.getLogger(__name__)
 
 
 @METRIC.register()
@@ -24,7 +26,7 @@ class CenterCropMetric(BaseMetric):
         self.gathered.add(outputs, data[1])
         if batch_id % self.log_interval == 0:
             total = self.data_size // (self.batch_size * self.world_size)
-            get_logger("paddlevideo").info(f"[TEST] Processing batch {batch_id}/{total} ...")
+            logger.info(f"[TEST] Processing batch {batch_id}/{total} ...")
 
     def accumulate(self):
         """Log and return ``{"avg_acc1": float, "avg_acc5": float}`` over every test sample."""
@@ -33,5 +35,5 @@ class CenterCropMetric(BaseMetric):
             raise RuntimeError("CenterCropMetric: no test batch was seen (is the test list empty?)")
         self.results = {f"avg_acc{k}": topk_accuracy(outputs, labels, k) for k in self.topk}
         text = ", ".join(f"{name}={value}" for name, value in self.results.items())
-        get_logger("paddlevideo").info(f"[TEST] finished, {text}")
+        logger.info(f"[TEST] finished, {text}")
         return self.results

@@ -4,18 +4,19 @@ On a CPU, Paddle's float16 kernels are missing or slow, and bfloat16 needs AVX51
 which this kind of machine lacks (it runs emulated, slower than fp32). So ``--amp`` on CPU logs
 one warning and trains in fp32 rather than silently producing a slower or different run.
 """
+import logging
 import contextlib
 
 import paddle
 
-from ..utils.logger import get_logger
+logger = logging.getLogger(__name__)
+
 
 AMP_LEVELS = ("O1", "O2")
 
 
 def resolve_amp(use_amp: bool, amp_level, device: str):
     """``(use_amp, level)`` that will actually run on ``device``; logs the decision."""
-    logger = get_logger("paddlevideo")
     if not use_amp:
         if amp_level is not None:
             logger.warning(f"--amp_level {amp_level} ignored: --amp is not set")

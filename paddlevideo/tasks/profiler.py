@@ -4,11 +4,13 @@ PaddleVideo's option string, run through ``paddle.profiler``: the iterations in 
 are recorded and a Chrome trace is written under ``profile_path``; with ``exit_on_finished``
 the program stops after the last profiled iteration.
 """
+import logging
 import ast
 import sys
 
 from ..utils.config import ConfigError
-from ..utils.logger import get_logger
+
+logger = logging.getLogger(__name__)
 
 _DEFAULTS = {"batch_range": [10, 20], "profile_path": "./profiler_log", "exit_on_finished": True}
 
@@ -65,6 +67,6 @@ class StepProfiler:
         if self.profiler is None or self.options is None:
             return
         self.profiler.stop()
-        get_logger("paddlevideo").info(
+        logger.info(
             f"profiler: iterations {self.options['batch_range']} traced to {self.options['profile_path']}")
         self.options = None

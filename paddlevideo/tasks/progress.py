@@ -5,11 +5,10 @@ While the bar is open, the ``paddlevideo`` logger's console handler is routed th
 breaking it. The bar only shows on rank 0 and on a terminal (``disable=None``).
 """
 import contextlib
+import logging
 
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
-
-from ..utils.logger import get_logger
 
 
 @contextlib.contextmanager
@@ -21,7 +20,7 @@ def epoch_bar(total: int, desc: str, rank: int = 0):
         if bar.disable:
             yield bar
         else:
-            with logging_redirect_tqdm(loggers=[get_logger("paddlevideo")]):
+            with logging_redirect_tqdm(loggers=[logging.getLogger("paddlevideo")]):
                 yield bar
     finally:
         bar.close()

@@ -1,13 +1,15 @@
 """``test_model``: the ``METRIC`` of a config (``CenterCropMetric`` for TSN) over ``DATASET.test``."""
+import logging
 import paddle
 
 from ..metrics import build_metric
 from ..modeling import build_model
-from ..utils.logger import get_logger
 from ..utils.save_load import CheckpointError, load_ckpt
 from .data import build_split, split_batch_size
 from .environment import select_device
 from .progress import epoch_bar
+
+logger = logging.getLogger(__name__)
 
 
 @paddle.no_grad()
@@ -17,7 +19,6 @@ def test_model(cfg, weights, parallel=False):
     The backbone's ``pretrained`` file is not loaded (the weights replace it). Outputs of every rank
     are gathered with the distributed sampler's padding dropped, so each clip counts once.
     """
-    logger = get_logger("paddlevideo")
     if not weights:
         raise CheckpointError("--test needs the weights to test: -w path/to/MODEL.pdparams")
     select_device()

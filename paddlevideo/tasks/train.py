@@ -1,4 +1,5 @@
 """``train_model``: PaddleVideo's training loop (epochs, logs, validation, checkpoints, resume)."""
+import logging
 import hashlib
 import os
 import time
@@ -10,7 +11,7 @@ from ..modeling import build_model
 from ..solver import build_lr, build_optimizer
 from ..solver.lr import lr_steps_per_iteration
 from ..utils.config import ConfigError, save_config
-from ..utils.logger import format_batch_log, format_epoch_log, get_logger
+from ..utils.logger import format_batch_log, format_epoch_log
 from ..utils.dist_utils import set_random_seed
 from ..utils.save_load import load_ckpt
 from .amp import amp_decorate, autocast, resolve_amp
@@ -22,6 +23,8 @@ from .profiler import StepProfiler
 from .progress import epoch_bar
 from .seeding import rank_seed, seed_epoch
 from .validate import evaluate
+
+logger = logging.getLogger(__name__)
 
 
 def output_dir_of(cfg) -> str:
@@ -38,7 +41,6 @@ def make_train_state(max_iters=None, use_amp=False, amp_level=None, scaler=None,
 def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank=0):
     """One pass over ``loader`` (0-based ``epoch``); logs every ``log_interval`` iterations and the epoch
     summary; steps ``scheduler`` per iteration (``iter_step``) or once at the end. Returns the ``EpochRecord``."""
-    logger = get_logger("paddlevideo")
     record = EpochRecord()
     log_interval = int(cfg.get("log_interval", 10))
     iter_step = lr_steps_per_iteration(cfg.OPTIMIZER.learning_rate)
@@ -107,7 +109,6 @@ def _check_ranks_in_sync(model, world_size):
     gathered = []
     dist.all_gather(gathered, mine)
     digests = [t.numpy().tobytes().hex() for t in gathered]
-    logger = get_logger("paddlevideo")
     if len(set(digests)) == 1:
         logger.info(f"trainable parameters identical on all {world_size} ranks (sha256 {digests[0]}); "
                     "BatchNorm statistics are per rank, rank 0's are saved")
@@ -124,7 +125,6 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
     ``parallel``: wrap in ``paddle.DataParallel`` (after ``init_parallel_env``).
     Writes checkpoints to ``output_dir_of(cfg)`` on rank 0 only.
     """
-    logger = get_logger("paddlevideo")
     rank = paddle.distributed.get_rank() if parallel else 0
     world_size = paddle.distributed.get_world_size() if parallel else 1
     device = select_device()

@@ -4,16 +4,19 @@ PaddleVideo averages per-batch accuracies (the result depends on ``valid_batch_s
 number of processes). Here every rank's logits are gathered, the sampler's padding repeats are
 dropped, and accuracy is computed over every validation sample exactly once (SPEC section 6).
 """
+import logging
 import time
 
 import paddle
 import paddle.nn.functional as F
 
 from ..metrics import GatheredOutputs, topk_accuracy
-from ..utils.logger import format_batch_log, format_epoch_log, get_logger
+from ..utils.logger import format_batch_log, format_epoch_log
 from .amp import autocast
 from .meters import EpochRecord, cuda_memory_text
 from .progress import epoch_bar
+
+logger = logging.getLogger(__name__)
 
 
 def _loss_fn(model):
@@ -30,7 +33,6 @@ def evaluate(model, loader, data_size: int, epoch: int, total_epochs: int, log_i
     ``epoch`` is 1-based (as printed). The model runs in ``test`` mode to expose the logits
     ``[N, C]``; the loss is the head's loss on them (eval mode: no dropout, no label smoothing).
     """
-    logger = get_logger("paddlevideo")
     model.eval()
     loss_fn = _loss_fn(model)
     gathered = GatheredOutputs(data_size)

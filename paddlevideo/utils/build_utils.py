@@ -1,10 +1,11 @@
 """``build(cfg, registry)``: turn a config dict with a ``name`` key into an object."""
 import inspect
 
+from .errors import UserError
 from .registry import Registry
 
 
-class BuildError(ValueError):
+class BuildError(UserError, ValueError):
     """A config section could not be turned into an object (bad name or keyword)."""
 
 

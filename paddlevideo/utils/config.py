@@ -3,19 +3,23 @@
 Unlike PaddleVideo, override values are parsed as literals only (``ast.literal_eval`` / YAML
 scalars), never ``eval()``-ed: an override cannot run code.
 """
+import logging
 import ast
 import copy
 import os
 
 import yaml
 
-from .logger import get_logger
+from .atomic import atomic_write
+from .errors import UserError
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["AttrDict", "ConfigError", "get_config", "parse_config", "override_config",
            "print_config", "save_config", "parse_literal", "to_plain"]
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config file, key path or override that cannot be used; the message names it."""
 
 
@@ -112,7 +116,6 @@ def parse_config(path: str) -> AttrDict:
 
 
 def _override_one(node, keys, value, full_path):
-    logger = get_logger("paddlevideo")
     key = keys[0]
     if isinstance(node, list):
         try:
@@ -189,7 +192,7 @@ def format_config(config) -> str:
 
 def print_config(config, logger=None):
     """Log the whole config, one key per line, nested keys indented by 4."""
-    logger = logger or get_logger("paddlevideo")
+    logger = logger or logging.getLogger(__name__)
     logger.info("-" * 60)
     for line in _lines(config, 0):
         logger.info(line)
@@ -197,10 +200,7 @@ def print_config(config, logger=None):
 
 def save_config(config, output_dir: str, name: str = "config.yaml") -> str:
     """Write the (overridden) config as YAML into ``output_dir``; returns the path."""
-    os.makedirs(output_dir, exist_ok=True)
     path = os.path.join(output_dir, name)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_write(path) as (f, _):
         yaml.safe_dump(to_plain(config), f, sort_keys=False, allow_unicode=True)
-    os.replace(tmp, path)
     return path

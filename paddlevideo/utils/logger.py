@@ -1,5 +1,8 @@
 """Logging: console + ``<output_dir>/<name>.log``; in distributed runs only rank 0 writes.
 
+Library modules log to ``logging.getLogger(__name__)`` (children of ``paddlevideo``, which has only a
+``NullHandler`` until an entry point calls ``setup_runtime()`` / ``setup_logger()``).
+
 Also formats PaddleVideo's training log lines (``format_batch_log`` / ``format_epoch_log``).
 """
 import datetime
@@ -9,7 +12,6 @@ import sys
 
 _FORMAT = "[%(asctime)s] %(message)s"
 _DATEFMT = "%m/%d %H:%M:%S"
-_configured = set()
 
 
 class _StdoutHandler(logging.StreamHandler):
@@ -57,15 +59,7 @@ def setup_logger(output_dir=None, name: str = "paddlevideo", level="INFO", log_f
         file_handler = logging.FileHandler(path, mode="a", encoding="utf-8")
         file_handler.setFormatter(formatter)
         logger.addHandler(file_handler)
-    _configured.add(name)
     return logger
-
-
-def get_logger(name: str = "paddlevideo"):
-    """The named logger, configured for the console on first use."""
-    if name not in _configured:
-        setup_logger(name=name)
-    return logging.getLogger(name)
 
 
 def format_eta(seconds) -> str:

@@ -1,10 +1,13 @@
-"""CPU runtime set-up that must happen before ``import paddle``.
+"""Process set-up that entry points do explicitly (``setup_runtime``), before ``import paddle``.
 
 ``import paddle`` sets ``OMP_NUM_THREADS=1`` when it is unset (one core), and Paddle's bundled MKL
 takes a slow non-AVX2 path on AMD CPUs unless ``MKL_DEBUG_CPU_TYPE=5``: together about 4x slower
-here (see docs/performance.md). Values the user already set are never overridden.
+on a 2-core CPU (README, "Results and speed measured here"). Values the user already set are never
+overridden. Importing ``paddlevideo`` changes nothing in the process; this module does it on request.
 """
+import logging
 import os
+import sys
 
 _applied = {}
 
@@ -48,6 +51,23 @@ def setup_cpu_runtime(environ=None) -> dict:
             outcome[var] = (value, "set")
     if environ is None:
         _applied.update(outcome)
+    return outcome
+
+
+def setup_runtime(log_level="INFO") -> dict:
+    """What every entry point does first, before Paddle is imported: CPU threads and MKL path
+    (``setup_cpu_runtime``), and the ``paddlevideo`` logger's console handler (``setup_logger``).
+
+    Library users call it too when they want the same speed and the log lines on the console;
+    ``import paddlevideo`` alone touches neither the environment nor logging. Returns what
+    ``setup_cpu_runtime`` did.
+    """
+    from .logger import setup_logger
+    if "paddle" in sys.modules and not _applied:
+        logging.getLogger(__name__).warning(
+            "setup_runtime() after `import paddle`: Paddle has already fixed its thread count")
+    outcome = setup_cpu_runtime()
+    setup_logger(None, name="paddlevideo", level=log_level)
     return outcome
 
 

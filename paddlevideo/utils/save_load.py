@@ -1,12 +1,15 @@
 """Checkpoint I/O: atomic writes, clear errors on bad files, PaddleVideo's key mapping on load."""
+import logging
 import os
 import pickle
-import tempfile
 
-from .logger import get_logger
+from .atomic import atomic_write
+from .errors import UserError
+
+logger = logging.getLogger(__name__)
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint file is missing, empty, corrupt, or does not fit the model; the message names it."""
 
 
@@ -16,27 +19,8 @@ def save(obj, path: str):
     A crash at any moment leaves either the old file or the complete new one, never a partial file.
     """
     import paddle
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_write(path, "wb") as (_, tmp):
         paddle.save(obj, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
 
 
 def load(path: str):
@@ -103,7 +87,7 @@ def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_p
     """
     import numpy as np
     import paddle
-    logger = logger or get_logger("paddlevideo")
+    logger = logger or logging.getLogger(__name__)
     state = load(path)
     if not isinstance(state, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, expected a state dict")

@@ -3,23 +3,24 @@
 A record (one dict per list line) never holds decoded frames: decoding happens in the pipeline,
 inside DataLoader workers. Failed samples are retried as PaddleVideo does, then reported by name.
 """
+import logging
 import os
 import random
 
 import numpy as np
 import paddle
 
-from ...utils.logger import get_logger
+from ...utils.errors import UserError
 from ..pipelines.compose import Compose
 
-logger = get_logger("paddlevideo")
+logger = logging.getLogger(__name__)
 
 
-class ListFileError(ValueError):
+class ListFileError(UserError, ValueError):
     """A dataset list file is missing or has a malformed line; the message names the file and line."""
 
 
-class SampleLoadError(RuntimeError):
+class SampleLoadError(UserError, RuntimeError):
     """A sample (and its retries) could not be loaded; the message names every file tried."""
 
 

@@ -7,17 +7,17 @@ Video indices are 0-based presentation order; frame-folder indices are the 1-bas
 When a container's frame count is larger than the frames it really holds (common in Kinetics), a
 video reader raises ``ShortVideo`` with the real count, so the sampler can re-sample from it.
 """
+import logging
 import os
 from typing import NamedTuple, Optional
 
 import cv2
 import numpy as np
 
-from ...utils.logger import get_logger
 from ...utils.optional import import_optional
 from .errors import DecodeError, MissingBackendError
 
-logger = get_logger("paddlevideo")
+logger = logging.getLogger(__name__)
 
 _warned_short = set()
 

@@ -7,6 +7,7 @@ PaddleVideo's, so its checkpoints and ImageNet ``ResNet50_pretrain.pdparams`` lo
 ``data_format="NHWC"`` runs the convolutions channels-last (faster on CPU with oneDNN); parameters
 are identical in both layouts (Paddle keeps conv weights OIHW), input and output stay NCHW.
 """
+import logging
 import os
 
 import paddle
@@ -14,10 +15,12 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 from paddle import ParamAttr
 
-from ...utils.logger import get_logger
+from ...utils.errors import UserError
 from ...utils.save_load import CheckpointError, load_ckpt
 from ..registry import BACKBONES
 from ..weight_init import weight_init_
+
+logger = logging.getLogger(__name__)
 
 SUPPORTED_DEPTHS = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3],
                     101: [3, 4, 23, 3], 152: [3, 8, 36, 3]}
@@ -102,7 +105,7 @@ class BasicBlock(nn.Layer):
         return F.relu_(y.add_(short))
 
 
-class ResNetError(ValueError):
+class ResNetError(UserError, ValueError):
     """A ResNet config value is invalid (depth, data_format, pretrained)."""
 
 
@@ -165,7 +168,7 @@ class ResNet(nn.Layer):
                 raise CheckpointError(
                     f"MODEL.backbone.pretrained: '{path}' not found. Put the ImageNet weights there "
                     f"(docs/model.md) or train from random init with -o MODEL.backbone.pretrained=''")
-            load_ckpt(self, path, logger=get_logger("paddlevideo"))
+            load_ckpt(self, path, logger=logger)
             return
         for layer in self.sublayers():
             if isinstance(layer, nn.Conv2D):
