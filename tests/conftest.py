@@ -1,4 +1,5 @@
-"""Shared test fixtures: the real videos in ../shared/data (skipped when absent) and generated clips."""
+"""Shared test fixtures: a real clip committed with the tests, generated clips, and the larger real videos
+in ../shared/data (tests using those skip when it is absent)."""
 import os
 import sys
 
@@ -21,6 +22,15 @@ def shared_file(name: str) -> str:
     if not os.path.isfile(path):
         pytest.skip(f"{path} not found: the real test videos live in ../shared/data (absent in a user's clone)")
     return path
+
+
+REAL_CLIP = os.path.join(ROOT, "tests", "data", "bigbuckbunny_2s.mp4")  # H.264 640x360, 50 frames
+
+
+@pytest.fixture
+def real_clip() -> str:
+    """A real H.264 video in every clone: 2 s of Big Buck Bunny (tests/data/README.md)."""
+    return REAL_CLIP
 
 
 @pytest.fixture

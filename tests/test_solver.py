@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-import paddlevideo  # noqa: F401  (before paddle)
 import paddle
 
 from paddlevideo.solver import build_lr, build_optimizer

@@ -5,7 +5,6 @@ import warnings
 
 import pytest
 
-import paddlevideo  # noqa: F401  (before paddle)
 import paddle
 
 from paddlevideo.solver import build_lr, build_optimizer
