@@ -4,7 +4,7 @@ Forward (eval, no grad) and training step (forward + backward + Momentum update)
 224x224, the GFLOP/s they achieve (8.22 GFLOP per frame forward, 3x that for a training step) and
 that rate as a share of numpy's 2048x2048 fp32 GEMM measured in the same run. Run it alone:
 
-    flock /tmp/bench.lock .venv/bin/python benchmarks/bench_model.py [--layouts NCHW,NHWC] [--static]
+    python benchmarks/bench_model.py [--layouts NCHW,NHWC] [--static]
 """
 import argparse
 import os

@@ -1,10 +1,9 @@
 """Data pipeline throughput: decoding backends, sampled vs whole-video decoding, train/test transforms, loader.
 
-    flock /tmp/bench.lock .venv/bin/python benchmarks/bench_pipeline.py            # clips cut from ../shared/data
-    flock /tmp/bench.lock .venv/bin/python benchmarks/bench_pipeline.py --videos DIR  # any folder of videos
+    python benchmarks/bench_pipeline.py                  # a 10 s clip looped from tests/data/bigbuckbunny_2s.mp4
+    python benchmarks/bench_pipeline.py --videos DIR     # the videos of DIR as they are (e.g. Kinetics clips)
 
-Without ``--videos`` it makes 10 s H.264 clips (like Kinetics) from ``../shared/data/*.mp4`` in a temp
-folder: shorter sources are looped to 10 s. Every figure is best-of-``--repeats`` per clip, summed over
+Without ``--videos`` it makes a 10 s H.264 clip (like Kinetics) in a temp folder, looping the 2 s source. Every figure is best-of-``--repeats`` per clip, summed over
 clips, all in one run, beside the machine's fp32 GEMM rate (compare runs as ratios).
 
 The "PaddleVideo-like" baseline is written here: read every frame with cv2, sample, then PIL-image ops
@@ -31,17 +30,17 @@ from paddlevideo.loader.pipelines.readers import VIDEO_READERS  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
 
 CONFIG = os.path.join(common.ROOT, "configs", "recognition", "tsn", "tsn_k400_videos.yaml")
-SHARED = os.path.join(os.path.dirname(common.ROOT), "shared", "data")
+DEFAULT_SOURCE = os.path.join(common.ROOT, "tests", "data", "bigbuckbunny_2s.mp4")
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 BACKENDS = ("cv2", "decord", "pyav")
 
 
 # ----------------------------------------------------------------------------------------------- clips
-def make_clips(out_dir, seconds=10.0):
-    """10 s H.264 clips (x264 defaults, yuv420p) from the shared videos; loops short ones."""
+def make_clips(out_dir, sources, seconds=10.0):
+    """10 s H.264 clips (x264 defaults, yuv420p) from the ``sources`` videos; loops short ones."""
     import av
     clips = []
-    for src in sorted(glob.glob(os.path.join(SHARED, "*.mp4"))):
+    for src in sources:
         with av.open(src) as container:
             stream = container.streams.video[0]
             fps = stream.average_rate or 25
@@ -168,7 +167,8 @@ def sampled_read(path, backend, sampler):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--videos", help="folder of videos to use instead of clips cut from ../shared/data")
+    parser.add_argument("--videos", help="folder of videos to use as they are (default: a 10 s clip "
+                                         "looped from tests/data/bigbuckbunny_2s.mp4)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--loader_epochs", type=int, default=2, help="passes over the clips for the loader figure")
     args = parser.parse_args(argv)
@@ -183,9 +183,9 @@ def main(argv=None):
                        if p.lower().endswith((".mp4", ".avi", ".mkv", ".webm", ".mov")))
     else:
         tmp = tempfile.TemporaryDirectory()
-        clips = make_clips(tmp.name)
+        clips = make_clips(tmp.name, [DEFAULT_SOURCE])
     if not clips:
-        sys.exit("bench_pipeline: no videos found" + (f" in {args.videos}" if args.videos else f" in {SHARED}"))
+        sys.exit("bench_pipeline: no videos found" + (f" in {args.videos}" if args.videos else ""))
     for c in clips:
         n, w, h = describe(c)
         print(f"clip {os.path.basename(c)}: {n} frames, {w}x{h}")
@@ -265,7 +265,7 @@ def main(argv=None):
                 seen += imgs.shape[0]
         elapsed = time.perf_counter() - start
         loader_rate = seen / elapsed
-        # ResNet-50 TSN training step: ~3.1 frames/s at ~170 GFLOP/s GEMM (PERF_NOTES), 3 frames a video.
+        # ResNet-50 TSN training step: ~3.1 frames/s at ~170 GFLOP/s GEMM (bench_model), 3 frames a video.
         need = 3.1 * gemm / 170 / 3
         print(f"loader ({backend}, 2 workers): {loader_rate:.1f} videos/s on both cores; ResNet-50 training "
               f"consumes ~{need:.1f} videos/s, so feeding it takes ~{100 * need / loader_rate:.0f}% of the "

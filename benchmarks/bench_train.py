@@ -5,7 +5,7 @@ forward, backward, Momentum step, logging) over generated Kinetics-sized rawfram
 and prints clips/s, frames/s, the loader's share of the batch time (``reader_cost / batch_cost``)
 and the achieved GFLOP/s beside the fp32 GEMM rate measured in the same run.
 
-    flock /tmp/bench.lock .venv/bin/python benchmarks/bench_train.py [--iters 8] [--workers 2]
+    python benchmarks/bench_train.py [--iters 8] [--workers 2]
 
 A training step costs about 3x the forward FLOPs (forward + input and weight gradients).
 """
