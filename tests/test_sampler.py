@@ -1,15 +1,15 @@
-"""Sampler: index formulas of ../shared/SPEC.md section 3, random draw order, short clips, re-sampling."""
+"""Sampler: PaddleVideo's index formulas, random draw order, short clips, re-sampling, closing the clip."""
 import random
 
 import numpy as np
 import pytest
 
-from paddlevideo.loader.pipelines import PipelineError, Sampler
-from paddlevideo.loader.pipelines.readers import ShortVideo
+from paddlevideo.loader.pipelines import DecodeError, PipelineError, Sampler
+from paddlevideo.loader.pipelines.readers import VIDEO_READERS, Reader, ShortVideo
 
 
 def spec_select_left(L, S, valid, rng_np):
-    """SPEC's select_left formulas written out independently (with our integer short-clip fallback)."""
+    """PaddleVideo's select_left formulas written out independently (with our integer short-clip fallback)."""
     if not valid:
         avg = int(L / S)
         if avg > 0:
@@ -111,36 +111,50 @@ def test_bad_arguments():
         Sampler(3, 1)({"frames_len": 10})
 
 
-class FakeReader:
-    """Records what the sampler asks for; ``real`` frames exist although metadata may claim more."""
+class FakeReader(Reader):
+    """Records what the sampler asks for; ``real`` frames exist although its header claims ``frames_len``."""
 
-    def __init__(self, real, filename="fake.mp4"):
-        self.real, self.filename, self.asked, self.closed = real, filename, [], False
+    def __init__(self, frames_len, real, filename="fake.mp4"):
+        self.frames_len, self.real, self.filename, self.asked, self.closed = frames_len, real, filename, [], False
 
     def read(self, indices):
         self.asked.append(list(indices))
         if max(indices) >= self.real:
-            raise ShortVideo(self.filename, 99, self.real)
+            raise ShortVideo(self.filename, self.frames_len, self.real)
         return [np.full((4, 5, 3), i, np.uint8) for i in indices]
 
     def close(self):
         self.closed = True
 
 
-def test_call_reads_only_sampled_frames_and_closes():
-    reader = FakeReader(real=30)
-    out = Sampler(3, 1, valid_mode=True, select_left=True)(
-        {"reader": reader, "frames_len": 30, "format": "video"})
+def run_sampler_on(reader, monkeypatch):
+    """Sample a video clip whose backend opens ``reader``."""
+    monkeypatch.setitem(VIDEO_READERS, "fake", lambda filename: reader)
+    results = {"filename": reader.filename, "backend": "fake", "format": "video"}
+    return Sampler(3, 1, valid_mode=True, select_left=True)(results)
+
+
+def test_call_reads_only_sampled_frames_and_closes(monkeypatch):
+    reader = FakeReader(frames_len=30, real=30)
+    out = run_sampler_on(reader, monkeypatch)
     assert reader.asked == [[5, 15, 25]] and reader.closed
     assert out["imgs"].shape == (3, 4, 5, 3) and out["imgs"].dtype == np.uint8
     assert [int(f[0, 0, 0]) for f in out["imgs"]] == [5, 15, 25]
-    assert "reader" not in out
+    assert out["frames_len"] == 30
+    assert all(not isinstance(value, Reader) for value in out.values())
 
 
-def test_lying_frame_count_resamples_from_real_count():
-    reader = FakeReader(real=12)
-    out = Sampler(3, 1, valid_mode=True, select_left=True)(
-        {"reader": reader, "frames_len": 99, "format": "video"})
+def test_lying_frame_count_resamples_from_real_count(monkeypatch):
+    reader = FakeReader(frames_len=99, real=12)
+    out = run_sampler_on(reader, monkeypatch)
     assert out["frames_len"] == 12
     assert reader.asked[-1] == [2, 6, 10]
     assert out["frame_idx"] == [2, 6, 10]
+    assert reader.closed
+
+
+def test_reader_is_closed_when_reading_fails(monkeypatch):
+    reader = FakeReader(frames_len=30, real=0)  # every read is short, and 0 frames decode
+    with pytest.raises(DecodeError, match="no decodable frames in fake.mp4"):
+        run_sampler_on(reader, monkeypatch)
+    assert reader.closed

@@ -47,7 +47,7 @@ def test_scale_op_cv2_and_pillow():
 
 
 def reference_msc(w, h, t, allow_dup, more_fix, rng):
-    """MultiScaleCrop's box drawn with an independent copy of SPEC's rules."""
+    """MultiScaleCrop's box drawn with an independent copy of PaddleVideo's rules."""
     base = min(w, h)
     sizes = [int(base * s) for s in [1, .875, .75, .66]]
     sizes = [t if abs(s - t) < 3 else s for s in sizes]

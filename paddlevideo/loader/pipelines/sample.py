@@ -1,6 +1,6 @@
 """``Sampler``: pick the frame indices of a clip (TSN segment sampling) and decode only those frames.
 
-Index formulas follow PaddleVideo exactly (``../shared/SPEC.md`` section 3), including the order of
+Index formulas follow PaddleVideo's ``Sampler`` exactly, including the order of
 random draws (one ``np.random.randint`` call for ``select_left`` training, Python ``random.randint``
 per segment otherwise). One deliberate difference: where PaddleVideo falls back to *float* zero
 offsets for clips shorter than the segment count (which then never load), we use the integer
@@ -11,6 +11,8 @@ import random
 import numpy as np
 
 from ..registry import PIPELINES
+from .base import PipelineOp
+from .decode import open_clip
 from .errors import DecodeError, PipelineError
 from .readers import ShortVideo, warn_short_once
 
@@ -55,12 +57,20 @@ def segment_starts(frames_len: int, num_seg: int, seg_len: int, valid_mode: bool
 
 
 @PIPELINES.register()
-class Sampler:
-    """Choose ``num_seg`` segments of ``seg_len`` frames and decode them into ``results['imgs']``.
+class Sampler(PipelineOp):
+    """Choose ``num_seg`` segments of ``seg_len`` frames, open the clip, decode only them, close it.
 
-    Input: ``results`` from a decoder (``reader``, ``frames_len``, ``format``).
-    Output: ``results['imgs']`` RGB ``uint8 [num_seg * seg_len, H, W, 3]`` (``select_left``: ``[num_seg, ...]``),
-    ``results['frame_idx']`` the indices read (1-based for frame folders, 0-based for videos).
+    ``select_left`` (TSN) takes one frame per segment; ``valid_mode`` takes segment centres instead
+    of random positions; ``linspace_sample`` takes ``num_seg`` evenly spaced frames. When a video
+    holds fewer frames than its header says, the indices are drawn again from the real count.
+
+    Required keys: ``format``: ``'video'`` | ``'frame'``, with what its decoder recorded: videos
+    ``filename`` and ``backend`` (``VideoDecoder``); frame folders ``frame_dir``, int ``frames_len``
+    and optional ``suffix`` (``FrameDecoder``).
+    Added keys: ``imgs``: uint8 RGB ``[num_seg * seg_len, H, W, 3]`` (``select_left``: ``[num_seg, H, W, 3]``);
+    ``frame_idx``: list of int, the indices read (1-based file numbers, 0-based video frames);
+    ``frames_len``: int, for videos (the decodable frame count).
+    Modified keys: none.
     """
 
     def __init__(self, num_seg, seg_len, frame_interval=None, valid_mode=False, select_left=False,
@@ -94,32 +104,31 @@ class Sampler:
         return [int(o) % frames_len for o in offsets]
 
     def __call__(self, results):
-        reader = results.pop("reader", None)
-        if reader is None:
-            raise PipelineError("Sampler needs a decoder before it (VideoDecoder or FrameDecoder): "
-                                "results has no 'reader'")
-        fmt = results.get("format", "video")
-        try:
+        fmt = results.get("format")
+        with open_clip(results) as reader:
             try:
-                idx = self.indices(results["frames_len"], fmt)
-                frames = reader.read(idx)
-            except ShortVideo as err:
-                warn_short_once(err)
-                if err.actual_len <= 0:
-                    raise DecodeError(f"no decodable frames in {err.filename}") from None
-                results["frames_len"] = err.actual_len
-                idx = self.indices(err.actual_len, fmt)
-                frames = reader.read(idx)
-        except DecodeError as err:
-            if reader.filename not in str(err):
-                raise DecodeError(f"{reader.filename}: {err}") from None
-            raise
-        finally:
-            reader.close()
+                frames_len, idx, frames = self._sample_and_read(reader, fmt)
+            except DecodeError as err:
+                if reader.filename not in str(err):
+                    raise DecodeError(f"{reader.filename}: {err}") from None
+                raise
         try:
             results["imgs"] = np.stack(frames)
         except ValueError:
             raise DecodeError(f"frames of {reader.filename} differ in size: "
                               f"{sorted({f.shape for f in frames})}") from None
+        results["frames_len"] = frames_len
         results["frame_idx"] = idx
         return results
+
+    def _sample_and_read(self, reader, fmt):
+        """``(frames_len, indices, frames)``, re-sampled from the real count when the header lied."""
+        try:
+            idx = self.indices(reader.frames_len, fmt)
+            return reader.frames_len, idx, reader.read(idx)
+        except ShortVideo as err:
+            warn_short_once(err)
+            if err.actual_len <= 0:
+                raise DecodeError(f"no decodable frames in {err.filename}") from None
+            idx = self.indices(err.actual_len, fmt)
+            return err.actual_len, idx, reader.read(idx)
