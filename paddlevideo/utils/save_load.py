@@ -1,10 +1,12 @@
 """Checkpoint I/O: atomic writes, clear errors on bad files, PaddleVideo's key mapping on load."""
+import io
 import logging
 import os
 import pickle
 
 from .atomic import atomic_write
 from .errors import UserError
+from .safe_pickle import ForbiddenObject, check_checkpoint_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +26,12 @@ def save(obj, path: str):
 
 
 def load(path: str):
-    """``paddle.load(path)`` with one clear ``CheckpointError`` for a missing, empty or corrupt file."""
+    """``paddle.load(path)`` with one clear ``CheckpointError`` for a missing, empty or corrupt file.
+
+    The bytes are first replayed by a restricted unpickler (``safe_pickle``): a file that asks for
+    anything but what ``paddle.save`` writes for state dicts and optimizer state is refused, so
+    loading a checkpoint never runs code.
+    """
     import paddle
     if not path:
         raise CheckpointError("no checkpoint path given")
@@ -34,8 +41,15 @@ def load(path: str):
         raise CheckpointError(f"checkpoint path is a folder, expected a .pdparams/.pdopt file: {path}")
     if os.path.getsize(path) == 0:
         raise CheckpointError(f"checkpoint is empty (0 bytes): {path}")
+    with open(path, "rb") as f:
+        data = f.read()
     try:
-        return paddle.load(path)
+        check_checkpoint_bytes(data)  # nothing but checkpoint types is built: no code runs
+        return paddle.load(io.BytesIO(data))
+    except ForbiddenObject as err:
+        raise CheckpointError(
+            f"checkpoint {path} refused: it asks to load {err.name}, which a Paddle checkpoint never holds "
+            "(loading it could run code); only state dicts and optimizer state are loaded") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, AttributeError,
             IndexError, OSError, RuntimeError, ModuleNotFoundError, UnicodeDecodeError) as err:
         raise CheckpointError(
