@@ -91,3 +91,62 @@ def test_lists_load_in_datasets(class_tree):
                         "suffix": "img_{:05}.jpg"}, cfg.PIPELINE.valid)
     imgs, label = ds[len(ds) - 1]
     assert imgs.shape == (3, 3, 16, 16) and label.tolist() == [1]
+
+
+def test_extract_refuses_two_videos_that_would_share_a_folder(tmp_path, capsys):
+    extract = load_script("extract_rawframes")
+    src = tmp_path / "videos" / "cls a"
+    src.mkdir(parents=True)
+    write_video(str(src / "v 1.avi"), num_frames=4, size=(32, 24))
+    write_video(str(src / "v_1.avi"), num_frames=5, size=(32, 24), seed=1)
+    dst = tmp_path / "rawframes"
+    assert extract.main([str(tmp_path / "videos"), str(dst), "--num_workers", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'cls a/v 1.avi' and 'cls a/v_1.avi' would both be extracted to 'cls_a/v_1.avi'" in err[0]
+    assert not (dst / "cls_a").exists()  # refused before anything was written
+
+
+def test_extract_reports_a_cut_video_as_partial_and_keeps_its_frames(tmp_path, capsys):
+    extract = load_script("extract_rawframes")
+    (tmp_path / "videos" / "c").mkdir(parents=True)
+    whole = write_video(str(tmp_path / "videos" / "c" / "cut.avi"), num_frames=60, size=(64, 48))
+    data = open(whole, "rb").read()
+    with open(whole, "wb") as f:  # the header still announces 60 frames; the second half is gone
+        f.write(data[: len(data) // 2])
+    dst = tmp_path / "rawframes"
+    assert extract.main([str(tmp_path / "videos"), str(dst), "--num_workers", "1"]) == 1
+    out = capsys.readouterr().out
+    kept = len(os.listdir(dst / "c" / "cut.avi"))
+    assert 0 < kept < 50
+    assert f"partial: {kept} of 60 frames decoded" in out and "1 partial" in out
+    assert "partial" in (dst / "failed_videos.txt").read_text()
+
+
+def test_bad_destinations_and_values_are_one_line(class_tree, tmp_path, capsys):
+    extract, build = load_script("extract_rawframes"), load_script("build_file_list")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    videos = str(class_tree / "videos")
+    assert extract.main([videos, str(a_file)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert extract.main([videos, str(a_file / "under")]) == 2
+    assert "cannot create the destination folder" in capsys.readouterr().err
+    labels = class_tree / "labels.txt"
+    labels.write_text("0 abseiling\n1 air_drumming\n")
+    extract.main([videos, str(class_tree / "rawframes"), "--num_workers", "1"])
+    capsys.readouterr()
+    frames = str(class_tree / "rawframes")
+    common = [frames, "--format", "rawframes", "--label_list", str(labels)]
+    assert build.main(common + ["--out", str(a_file / "x.list")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("build_file_list.py: error:") and "a_file" in err[0]
+    assert build.main(common + ["--out", "/proc/x.list"]) == 2
+    assert "build_file_list.py: error:" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        build.main(common + ["--out", str(tmp_path / "t.list"), "--val_out", str(tmp_path / "v.list"),
+                             "--val_fraction", "1.5"])
+    assert info.value.code == 2 and "--val_fraction must be in [0, 1), got 1.5" in capsys.readouterr().err
+    assert not (tmp_path / "t.list").exists()
+    labels.write_text("0 abseiling\n0 air_drumming\n")
+    assert build.main(common + ["--out", str(tmp_path / "t.list")]) == 2
+    assert "index 0 is given to both 'abseiling' and 'air_drumming'" in capsys.readouterr().err

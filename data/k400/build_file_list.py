@@ -20,6 +20,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from paddlevideo.utils.atomic import atomic_write  # noqa: E402
 from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
 
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -35,7 +36,7 @@ def class_key(name: str) -> str:
 
 def read_label_list(path: str) -> dict:
     """``{class_name: index}`` from ``<index> <class_name>`` lines."""
-    labels = {}
+    labels, seen = {}, {}
     with open(path, encoding="utf-8") as f:
         for line_no, line in enumerate(f, start=1):
             if not line.strip():
@@ -43,7 +44,13 @@ def read_label_list(path: str) -> dict:
             parts = line.split(maxsplit=1)
             if len(parts) != 2 or not parts[0].isdigit():
                 raise ListError(f"{path}:{line_no}: expected '<index> <class_name>', got {line.rstrip()!r}")
-            labels[class_key(parts[1])] = int(parts[0])
+            name, index = class_key(parts[1]), int(parts[0])
+            if name in labels:
+                raise ListError(f"{path}:{line_no}: class '{name}' is listed twice (indices {labels[name]} "
+                                f"and {index})")
+            if index in seen:
+                raise ListError(f"{path}:{line_no}: index {index} is given to both '{seen[index]}' and '{name}'")
+            labels[name], seen[index] = index, name
     return labels
 
 
@@ -80,8 +87,7 @@ def collect(root: str, fmt: str, suffix: str):
 
 
 def write_list(path: str, lines):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_write(path) as (f, _):
         f.writelines(line + "\n" for line in lines)
 
 
@@ -126,34 +132,42 @@ def main(argv=None) -> int:
     parser.add_argument("--val_fraction", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/val split")
     args = parser.parse_args(argv)
+    if not 0.0 <= args.val_fraction < 1.0:
+        parser.error(f"--val_fraction must be in [0, 1), got {args.val_fraction}")
     return run_cli("build_file_list.py", lambda: _build(args))
 
 
 def _build(args) -> int:
     try:
-        items = collect(args.root, args.format, args.suffix)
-        if os.path.isfile(args.label_list):
-            labels = read_label_list(args.label_list)
-        else:
-            classes = sorted({class_key(cls) for cls, _, _ in items})
-            labels = {name: i for i, name in enumerate(classes)}
-            write_list(args.label_list, [f"{i} {name}" for name, i in labels.items()])
-            print(f"wrote label list {args.label_list} ({len(labels)} classes from the folders)")
-        lines = build_lines(items, labels, args.root, args.absolute, args.label_list)
-    except OSError as err:
-        raise ListError(str(err)) from None
-    if args.val_out:
-        by_class = {}
-        for (cls, _, _), line in zip(items, lines):
-            by_class.setdefault(cls, []).append(line)
-        train, val = split(by_class, args.val_fraction, args.seed)
-        write_list(args.out, train)
-        write_list(args.val_out, val)
-        print(f"wrote {args.out} ({len(train)} samples) and {args.val_out} ({len(val)} samples), "
-              f"{len(by_class)} classes")
+        return _write_lists(args)
+    except OSError as err:  # an output under a file, a read-only place, a full disk
+        raise ListError(f"{err.filename or ''}: {err.strerror or err}".lstrip(": ")) from None
+
+
+def _write_lists(args) -> int:
+    items = collect(args.root, args.format, args.suffix)
+    if os.path.isfile(args.label_list):
+        labels = read_label_list(args.label_list)
     else:
+        classes = sorted({class_key(cls) for cls, _, _ in items})
+        labels = {name: i for i, name in enumerate(classes)}
+        write_list(args.label_list, [f"{i} {name}" for name, i in labels.items()])
+        print(f"wrote label list {args.label_list} ({len(labels)} classes from the folders)")
+    lines = build_lines(items, labels, args.root, args.absolute, args.label_list)
+    if not args.val_out:
         write_list(args.out, lines)
         print(f"wrote {args.out} ({len(lines)} samples, {len({c for c, _, _ in items})} classes)")
+        return 0
+    by_class = {}
+    for (cls, _, _), line in zip(items, lines):
+        by_class.setdefault(cls, []).append(line)
+    train, val = split(by_class, args.val_fraction, args.seed)
+    if not train:
+        raise ListError(f"--val_fraction {args.val_fraction} leaves no training sample in {args.out}")
+    write_list(args.out, train)
+    write_list(args.val_out, val)
+    print(f"wrote {args.out} ({len(train)} samples) and {args.val_out} ({len(val)} samples), "
+          f"{len(by_class)} classes")
     return 0
 
 

@@ -6,7 +6,10 @@
 ``cv2.imwrite`` from every decoded frame, like PaddleVideo). Whitespace in folder or file names becomes
 ``_`` so the list files stay one record per line. Each video is written to a temporary folder and
 renamed when complete: a finished folder is skipped on the next run, an interrupted one redone.
-Unreadable videos are listed at the end (and in ``DST/failed_videos.txt``); the exit status is 1 then.
+Unreadable videos, and videos that decode well short of the frame count their container announces
+(a corrupt middle, a cut file: their frames are kept), are listed at the end and in
+``DST/failed_videos.txt``; the exit status is 1 then. Two videos whose names differ only in whitespace
+vs ``_`` would share a frame folder: that is refused, naming both, before anything is written.
 """
 import argparse
 import os
@@ -41,8 +44,27 @@ def find_videos(src: str, exts=VIDEO_EXTS):
     return found
 
 
+def frame_folders(videos):
+    """``{frame folder: video}`` for the relative video paths; two videos that would share a folder (their
+    names differ only in whitespace vs ``_``) are an error naming both, before anything is written."""
+    folders = {}
+    for rel in videos:
+        folder = safe_relpath(rel)
+        if folder in folders:
+            raise UserError(f"'{folders[folder]}' and '{rel}' would both be extracted to '{folder}' "
+                            "(whitespace becomes '_'); rename one of them")
+        folders[folder] = rel
+    return folders
+
+
+def is_partial(decoded: int, announced: int) -> bool:
+    """More than a few frames short of what the container announces (counts are often off by 1-2 frames;
+    a corrupt middle or a cut file loses many)."""
+    return announced > 0 and decoded < announced - max(2, announced // 20)
+
+
 def extract_one(src_path: str, out_dir: str, new_short: int = 0, quality: int = 95):
-    """Write ``out_dir/img_00001.jpg ...``; returns ``(frames written, error or None)``.
+    """Write ``out_dir/img_00001.jpg ...``; returns ``(frames written, frames announced, error or None)``.
 
     Frames go to ``out_dir + '.tmp'`` first, renamed to ``out_dir`` only when the video is done.
     ``new_short`` > 0 resizes so the short side has that many pixels (0 keeps the size).
@@ -52,7 +74,8 @@ def extract_one(src_path: str, out_dir: str, new_short: int = 0, quality: int = 
     shutil.rmtree(tmp, ignore_errors=True)
     cap = cv2.VideoCapture(src_path)
     if not cap.isOpened():
-        return 0, "cannot open (corrupt file or unsupported codec)"
+        return 0, 0, "cannot open (corrupt file or unsupported codec)"
+    announced = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
     os.makedirs(tmp, exist_ok=True)
     count = 0
     try:
@@ -71,23 +94,23 @@ def extract_one(src_path: str, out_dir: str, new_short: int = 0, quality: int = 
                 raise OSError(f"cannot write {path}")
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
-        return count, str(err)
+        return count, announced, str(err)
     finally:
         cap.release()
     if count == 0:
         shutil.rmtree(tmp, ignore_errors=True)
-        return 0, "no decodable frames"
+        return 0, announced, "no decodable frames"
     shutil.rmtree(out_dir, ignore_errors=True)
     os.rename(tmp, out_dir)
-    return count, None
+    return count, announced, None
 
 
 def _job(args):
     rel, src, dst, new_short, quality = args
     out_dir = os.path.join(dst, safe_relpath(rel))
     os.makedirs(os.path.dirname(out_dir), exist_ok=True)
-    count, error = extract_one(os.path.join(src, rel), out_dir, new_short, quality)
-    return rel, count, error
+    count, announced, error = extract_one(os.path.join(src, rel), out_dir, new_short, quality)
+    return rel, count, announced, error
 
 
 def main(argv=None) -> int:
@@ -108,42 +131,51 @@ def main(argv=None) -> int:
 def _extract_all(args) -> int:
     if not os.path.isdir(args.src):
         raise UserError(f"source folder not found: {args.src}")
+    if os.path.exists(args.dst) and not os.path.isdir(args.dst):
+        raise UserError(f"destination {args.dst} is a file, expected a folder for the frame folders")
+    try:
+        os.makedirs(args.dst, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"cannot create the destination folder {args.dst}: {err.strerror or err}") from None
     exts = tuple("." + e.strip().lstrip(".").lower() for e in args.ext.split(",") if e.strip())
     videos = find_videos(args.src, exts)
     if not videos:
         raise UserError(f"no videos ({', '.join(exts)}) under {args.src}")
-    todo = [rel for rel in videos
-            if args.redo or not os.path.isdir(os.path.join(args.dst, safe_relpath(rel)))]
+    folders = frame_folders(videos)
+    todo = [rel for folder, rel in folders.items() if args.redo or not os.path.isdir(os.path.join(args.dst, folder))]
     skipped = len(videos) - len(todo)
-    failed, frames = [], 0
+    failed, partial, frames = [], [], 0
     jobs = [(rel, args.src, args.dst, args.new_short, args.quality) for rel in todo]
     pool = Pool(args.num_workers) if args.num_workers > 1 and len(jobs) > 1 else None
     try:
         done = pool.imap_unordered(_job, jobs) if pool else map(_job, jobs)
-        for rel, count, error in tqdm(done, total=len(jobs), desc="extract", unit="video"):
+        for rel, count, announced, error in tqdm(done, total=len(jobs), desc="extract", unit="video"):
             if error:
                 failed.append((rel, error))
-            else:
-                frames += count
+                continue
+            frames += count
+            if is_partial(count, announced):
+                partial.append((rel, f"partial: {count} of {announced} frames decoded (corrupt or cut file)"))
     finally:
         if pool:
             pool.close()
             pool.join()
-    os.makedirs(args.dst, exist_ok=True)
     report = os.path.join(args.dst, "failed_videos.txt")
-    if failed:
+    if failed or partial:
         with open(report, "w", encoding="utf-8") as f:
-            for rel, error in sorted(failed):
+            for rel, error in sorted(failed + partial):
                 f.write(f"{rel}\t{error}\n")
-        print(f"Unreadable videos ({len(failed)}):")
-        for rel, error in sorted(failed):
-            print(f"  {os.path.join(args.src, rel)}: {error}")
+        for title, rows in (("Unreadable videos", failed), ("Partially decoded videos (frames kept)", partial)):
+            if rows:
+                print(f"{title} ({len(rows)}):")
+                for rel, error in sorted(rows):
+                    print(f"  {os.path.join(args.src, rel)}: {error}")
     elif os.path.isfile(report):
         os.remove(report)
     print(f"extracted {len(todo) - len(failed)} videos ({frames} frames) to {args.dst}; "
-          f"skipped {skipped} already done; {len(failed)} unreadable"
-          + (f" (listed in {report})" if failed else ""))
-    return 1 if failed else 0
+          f"skipped {skipped} already done; {len(failed)} unreadable; {len(partial)} partial"
+          + (f" (listed in {report})" if failed or partial else ""))
+    return 1 if failed or partial else 0
 
 
 if __name__ == "__main__":
