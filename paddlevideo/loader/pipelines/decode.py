@@ -55,8 +55,8 @@ class FrameDecoder(PipelineOp):
 
     The ``Sampler`` reads only the sampled files.
 
-    Required keys: ``frame_dir``: str; ``frames_len``: int (or its text, from the list file);
-    optional ``suffix``: str, default ``'img_{:05}.jpg'``.
+    Required keys: ``frame_dir``: str; ``frames_len``: int (or its text, from the list file); an
+    optional suffix (str, default ``'img_{:05}.jpg'``) names the files.
     Added keys: ``format``: ``'frame'``.
     Modified keys: ``frames_len`` -> int.
     """

@@ -47,7 +47,7 @@ class Normalization(PipelineOp):
 
     ``inplace=True`` (PaddleVideo's other form) works on ``[T, H, W, C]`` frames and skips the ``/ 255``.
 
-    Required keys: ``imgs``: float32 ``[T, 3, H, W]`` (from ``Image2Array``); ``inplace``: ``[T, H, W, 3]``.
+    Required keys: ``imgs``: float32 ``[T, 3, H, W]`` from Image2Array (``inplace=True``: ``[T, H, W, 3]``).
     Added keys: none.
     Modified keys: ``imgs`` -> float32, same shape.
     """

@@ -64,12 +64,11 @@ class Sampler(PipelineOp):
     of random positions; ``linspace_sample`` takes ``num_seg`` evenly spaced frames. When a video
     holds fewer frames than its header says, the indices are drawn again from the real count.
 
-    Required keys: ``format``: ``'video'`` | ``'frame'``, with what its decoder recorded: videos
-    ``filename`` and ``backend`` (``VideoDecoder``); frame folders ``frame_dir``, int ``frames_len``
-    and optional ``suffix`` (``FrameDecoder``).
-    Added keys: ``imgs``: uint8 RGB ``[num_seg * seg_len, H, W, 3]`` (``select_left``: ``[num_seg, H, W, 3]``);
-    ``frame_idx``: list of int, the indices read (1-based file numbers, 0-based video frames);
-    ``frames_len``: int, for videos (the decodable frame count).
+    Required keys: ``format``: ``'video'`` | ``'frame'``, and what its decoder recorded for it
+    (filename and backend from VideoDecoder; frame_dir, int frames_len and an optional suffix from FrameDecoder).
+    Added keys: ``imgs``: uint8 RGB ``[num_seg * seg_len, H, W, 3]`` array (with select_left,
+    ``[num_seg, H, W, 3]``); ``frame_idx``: list of int, the indices read (1-based file numbers,
+    0-based video frames); ``frames_len``: int, for videos (the decodable frame count).
     Modified keys: none.
     """
 
