@@ -22,6 +22,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from paddlevideo.utils.atomic import atomic_write  # noqa: E402
 from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
+from paddlevideo.utils.text_files import read_lines  # noqa: E402
 
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv")
 
@@ -37,20 +38,19 @@ def class_key(name: str) -> str:
 def read_label_list(path: str) -> dict:
     """``{class_name: index}`` from ``<index> <class_name>`` lines."""
     labels, seen = {}, {}
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            parts = line.split(maxsplit=1)
-            if len(parts) != 2 or not parts[0].isdigit():
-                raise ListError(f"{path}:{line_no}: expected '<index> <class_name>', got {line.rstrip()!r}")
-            name, index = class_key(parts[1]), int(parts[0])
-            if name in labels:
-                raise ListError(f"{path}:{line_no}: class '{name}' is listed twice (indices {labels[name]} "
-                                f"and {index})")
-            if index in seen:
-                raise ListError(f"{path}:{line_no}: index {index} is given to both '{seen[index]}' and '{name}'")
-            labels[name], seen[index] = index, name
+    for line_no, line in enumerate(read_lines(path), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        if len(parts) != 2 or not parts[0].isdigit():
+            raise ListError(f"{path}:{line_no}: expected '<index> <class_name>', got {line.rstrip()!r}")
+        name, index = class_key(parts[1]), int(parts[0])
+        if name in labels:
+            raise ListError(f"{path}:{line_no}: class '{name}' is listed twice (indices {labels[name]} "
+                            f"and {index})")
+        if index in seen:
+            raise ListError(f"{path}:{line_no}: index {index} is given to both '{seen[index]}' and '{name}'")
+        labels[name], seen[index] = index, name
     return labels
 
 

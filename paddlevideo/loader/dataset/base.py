@@ -11,6 +11,7 @@ import numpy as np
 import paddle
 
 from ...utils.errors import UserError
+from ...utils.text_files import read_lines
 from ..pipelines.compose import Compose
 
 logger = logging.getLogger(__name__)
@@ -59,12 +60,10 @@ class BaseDataset(paddle.io.Dataset):
         if not os.path.isfile(self.file_path):
             raise ListFileError(f"dataset list file not found: {self.file_path} (expected lines '{self.FORMAT}')")
         info = []
-        with open(self.file_path, "r", encoding="utf-8") as f:
-            for line_no, line in enumerate(f, start=1):
-                fields = line.split()
-                if not fields:
-                    continue
-                info.append(self.parse_line(fields, line_no, line.rstrip("\n"), len(info)))
+        for line_no, line in enumerate(read_lines(self.file_path), start=1):
+            fields = line.split()
+            if fields:
+                info.append(self.parse_line(fields, line_no, line, len(info)))
         if not info:
             raise ListFileError(f"dataset list file has no samples: {self.file_path} (expected lines '{self.FORMAT}')")
         return info
