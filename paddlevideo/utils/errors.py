@@ -20,11 +20,17 @@ def error_line(program: str, err: BaseException) -> str:
 def run_cli(program: str, work) -> int:
     """Run ``work()`` and return its exit status (``None`` -> 0).
 
-    A ``UserError`` prints one line to stderr and returns 2; Ctrl-C prints one line and returns 130.
+    A ``UserError`` prints one line to stderr and returns 2; Ctrl-C prints one line and returns 130; a
+    graceful stop (``stop_signals.StopRequested``) prints its line and returns 143 (SIGTERM) or 130 (SIGINT).
     Anything else propagates with its traceback.
     """
+    from .stop_signals import StopRequested
     try:
         result = work()
+    except StopRequested as stop:
+        sys.stdout.flush()
+        print(f"{program}: {stop.message}", file=sys.stderr)
+        return stop.exit_code
     except UserError as err:
         sys.stdout.flush()
         print(error_line(program, err), file=sys.stderr)
