@@ -38,12 +38,10 @@ def test_crash_mid_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     path = str(tmp_path / "m.pdparams")
     save({"a": paddle.ones([3])}, path)
 
-    def broken_save(obj, target):
-        with open(target, "wb") as f:
-            f.write(b"\x80\x04partial")
-        raise KeyboardInterrupt("killed mid-write")
+    def interrupted_rename(src, dst):
+        raise KeyboardInterrupt("killed between writing the temp file and the rename")
 
-    monkeypatch.setattr(paddle, "save", broken_save)
+    monkeypatch.setattr("paddlevideo.utils.atomic.os.replace", interrupted_rename)
     with pytest.raises(KeyboardInterrupt):
         save({"a": paddle.zeros([3])}, path)
     monkeypatch.undo()
@@ -59,12 +57,10 @@ def test_process_killed_mid_write_leaves_old_file_complete(tmp_path):
         sys.path.insert(0, {ROOT!r})
         import paddlevideo, paddle
         from paddlevideo.utils.save_load import save
-        def dying_save(obj, target):
-            with open(target, "wb") as f:
-                f.write(b"half a checkpoint")
-                f.flush()
-            os._exit(9)  # like kill -9: no cleanup runs
-        paddle.save = dying_save
+        import paddlevideo.utils.atomic as atomic
+        def die_before_rename(fd):
+            os._exit(9)  # like kill -9 with the new checkpoint written to its temp file: no cleanup runs
+        atomic.os.fsync = die_before_rename
         save({{"a": paddle.zeros([4])}}, {str(path)!r})
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
@@ -127,3 +123,22 @@ def test_atomic_write_keeps_old_content_on_error_and_leaves_no_temp(tmp_path):
             raise RuntimeError("disk on fire")
     assert target.read_text() == "first"
     assert sorted(p.name for p in target.parent.iterdir()) == ["out.txt"]
+
+
+def test_full_disk_is_one_clear_error_and_leaves_the_old_checkpoint(tmp_path):
+    """A real full filesystem: a 256 KiB tmpfs (needs root to mount; skipped otherwise)."""
+    disk = tmp_path / "tiny"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        path = str(disk / "TSN_epoch_00001.pdparams")
+        save({"w": paddle.ones([8])}, path)
+        with pytest.raises(CheckpointError, match=r"cannot write checkpoint .*TSN_epoch_00001.pdparams: No space "
+                                                  r"left on device \(2.0 MiB needed, 0\.\d MiB free\)"):
+            save({"w": paddle.ones([512, 1024])}, path)
+        np.testing.assert_array_equal(load(path)["w"].numpy(), np.ones(8))
+        assert sorted(os.listdir(disk)) == ["TSN_epoch_00001.pdparams"]  # no partial temp file left
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

@@ -1,8 +1,10 @@
 """Checkpoint I/O: atomic writes, clear errors on bad files, PaddleVideo's key mapping on load."""
+import errno
 import io
 import logging
 import os
 import pickle
+import shutil
 
 from .atomic import atomic_write
 from .errors import UserError
@@ -21,8 +23,18 @@ def save(obj, path: str):
     A crash at any moment leaves either the old file or the complete new one, never a partial file.
     """
     import paddle
-    with atomic_write(path, "wb") as (_, tmp):
-        paddle.save(obj, tmp)
+    buffer = io.BytesIO()
+    paddle.save(obj, buffer)  # serialised first: a full disk is then reported with the exact size needed
+    data = buffer.getvalue()
+    try:
+        with atomic_write(path, "wb") as (f, _):
+            f.write(data)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
+        raise CheckpointError(f"cannot write checkpoint {path}: {err.strerror} ({len(data) / 2**20:.1f} MiB needed, "
+                              f"{free / 2**20:.1f} MiB free); the previous file, if any, is unchanged") from None
 
 
 def load(path: str):
