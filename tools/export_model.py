@@ -1,10 +1,12 @@
 """Export a trained TSN for Paddle Inference (and ONNX): PaddleVideo's tools/export_model.py.
 
     python tools/export_model.py -c configs/recognition/tsn/tsn_k400_frames.yaml \
-        -p output/TSN/TSN_best.pdparams -o inference/TSN [--save_name TSN] [--format json] [--onnx]
+        -p output/TSN/TSN_best.pdparams -o inference/TSN [--save_name TSN] [--format json] [--onnx] \
+        [--label_list Kinetics-400_label_list.txt]
 
 Writes ``<OUT_DIR>/<name>.pdmodel`` + ``.pdiparams`` (classic program format, loaded by Paddle
-Inference 2.x and 3.x); ``--format json`` adds the PIR ``<name>.json``; ``--onnx`` adds ``<name>.onnx``.
+Inference 2.x and 3.x) and ``<name>.yml`` (input shape, classes, preprocessing ops, class names);
+``--format json`` adds the PIR ``<name>.json``; ``--onnx`` adds ``<name>.onnx``.
 """
 import argparse
 import os
@@ -37,6 +39,8 @@ def parse_args(argv=None):
                         help="pdmodel: classic .pdmodel + .pdiparams; json: also the PIR .json program")
     parser.add_argument("--onnx", action="store_true", help="also write <name>.onnx with paddle2onnx")
     parser.add_argument("--opset_version", type=int, default=11, help="ONNX opset for --onnx")
+    parser.add_argument("--label_list", type=str, default=None,
+                        help="'<index> <name>' per line (Kinetics-400_label_list.txt): class names for <name>.yml")
     return parser.parse_args(argv)
 
 
@@ -54,7 +58,8 @@ def main(argv=None):
         formats = ("pdmodel", "json") if args.format == "json" else ("pdmodel",)
         print(f"Building model({cfg.get('model_name')})...")
         result = export_model(cfg, args.pretrained_params, args.output_path, args.save_name,
-                              formats=formats, onnx=args.onnx, opset_version=args.opset_version)
+                              formats=formats, onnx=args.onnx, opset_version=args.opset_version,
+                              label_list=args.label_list)
         shape = ["None" if d is None else d for d in result["input_shape"]]
         print(f"input spec: InputSpec(shape=[{', '.join(map(str, shape))}], dtype='float32')")
         for path in result["files"]:

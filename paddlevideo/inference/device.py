@@ -76,6 +76,6 @@ def tensorrt_precision(precision: str):
             "int8": inference.PrecisionType.Int8}[check_precision(precision)]
 
 
-def tensorrt_max_batch_size(batch_size: int, num_seg: int, seg_len: int = 1, views: int = 10) -> int:
-    """TensorRT sees the backbone's batch: videos x segments x frames per segment x TenCrop views."""
-    return int(batch_size) * int(num_seg) * int(seg_len) * int(views)
+def tensorrt_max_batch_size(batch_size: int, frames_per_video: int) -> int:
+    """TensorRT sees the backbone's batch: videos x frames per video (segments x crop views)."""
+    return int(batch_size) * int(frames_per_video)

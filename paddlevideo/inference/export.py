@@ -1,10 +1,11 @@
 """Export a trained recognizer for deployment: classic ``.pdmodel`` (+ PIR ``.json``, + ONNX on request).
 
 ``export_model`` builds the model from ``cfg.MODEL``, loads the weights, traces ``infer_step`` with
-``InputSpec([None, num_seg * 10, 3, target_size, target_size])`` (TenCrop views) and writes
-``<output_dir>/<name>.pdmodel`` + ``.pdiparams`` (+ ``.pdiparams.info``), the format Paddle Inference
-2.x and 3.x both load. Each format is written under an explicit IR guard, so the result does not
-depend on ``FLAGS_enable_pir_api``.
+the input shape of the ``INFERENCE`` preprocessing (``[None, num_seg * 10, 3, target_size, target_size]``
+for TenCrop) and writes ``<output_dir>/<name>.pdmodel`` + ``.pdiparams`` (+ ``.pdiparams.info``), the
+format Paddle Inference 2.x and 3.x both load, and ``<name>.yml``, the description predict builds its
+preprocessing from (``model_yml``). Each format is written under an explicit IR guard, so the result
+does not depend on ``FLAGS_enable_pir_api``.
 """
 import logging
 import filecmp
@@ -15,22 +16,28 @@ import warnings
 
 from ..utils.save_load import CheckpointError, load, load_ckpt
 from .errors import InferenceError, require_module
-from .preprocess import VIEWS_PER_SEGMENT
+from .model_yml import describe_export, ordered_labels, write_model_yml
+from .op_specs import inference_op_specs
+from .postprocess import load_label_list
+from .preprocess import build_preprocessor
 
 logger = logging.getLogger(__name__)
 
 FORMATS = ("pdmodel", "json")
 
 
-def input_spec_shape(cfg):
-    """``[None, num_seg * seg_len * 10, 3, target_size, target_size]`` from ``cfg.INFERENCE``."""
+def inference_preprocessor(cfg):
+    """The ``TSNPreprocessor`` of ``cfg.INFERENCE``, which must set ``num_seg`` and ``target_size``."""
     inference = cfg.get("INFERENCE")
     if not inference or "num_seg" not in inference or "target_size" not in inference:
         raise InferenceError("the config's INFERENCE section needs num_seg and target_size "
                              "(e.g. {name: ppTSN_Inference_helper, num_seg: 25, target_size: 224})")
-    views = int(inference["num_seg"]) * int(inference.get("seg_len", 1)) * VIEWS_PER_SEGMENT
-    size = int(inference["target_size"])
-    return [None, views, 3, size, size]
+    return build_preprocessor(inference)
+
+
+def input_spec_shape(cfg):
+    """``[None, frames, 3, H, W]`` measured on ``cfg.INFERENCE``'s ops (TenCrop: ``num_seg * 10`` frames)."""
+    return [None] + inference_preprocessor(cfg).input_shape[1:]
 
 
 def _checkpoint_num_classes(state):
@@ -134,12 +141,17 @@ def export_onnx(model_file: str, params_file: str, onnx_file: str, opset_version
     return onnx_file
 
 
+def _num_classes(model) -> int:
+    return int(model.state_dict()["head.fc.weight"].shape[1])
+
+
 def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("pdmodel",), onnx=False,
-                 opset_version: int = 11, logger=None):
-    """Export ``cfg``'s model with ``weights`` into ``output_dir``; returns ``{"files": [...], "input_shape": [...]}``.
+                 opset_version: int = 11, logger=None, label_list=None):
+    """Export ``cfg``'s model with ``weights`` into ``output_dir``; returns ``{"files", "input_shape", "name"}``.
 
     ``formats``: subset of ``("pdmodel", "json")``; ``onnx`` also writes ``<name>.onnx`` from the
-    ``.pdmodel``. Raises ``CheckpointError`` / ``InferenceError`` / ``MissingDependencyError``.
+    ``.pdmodel``; ``<name>.yml`` is always written, with the class names of the ``label_list`` file
+    when given. Raises ``CheckpointError`` / ``InferenceError`` / ``MissingDependencyError``.
     """
     logger = logger or logging.getLogger(__name__)
     unknown = [f for f in formats if f not in FORMATS]
@@ -150,8 +162,12 @@ def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("p
     name = save_name or cfg.get("model_name")
     if not name:
         raise InferenceError("no output name: the config has no model_name; pass --save_name NAME")
-    shape = input_spec_shape(cfg)
+    preprocessor = inference_preprocessor(cfg)
+    shape = [None] + preprocessor.input_shape[1:]
+    names = load_label_list(label_list) if label_list else None
     model = build_for_export(cfg, weights, logger)
+    num_classes = _num_classes(model)
+    labels = ordered_labels(names, num_classes, label_list) if names is not None else None
     try:
         os.makedirs(output_dir, exist_ok=True)
     except OSError as err:
@@ -165,4 +181,6 @@ def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("p
         files += _save_json(model, shape, prefix)
     if onnx:
         files.append(export_onnx(prefix + ".pdmodel", prefix + ".pdiparams", prefix + ".onnx", opset_version))
+    info = describe_export(name, shape, num_classes, inference_op_specs(cfg.INFERENCE), preprocessor.top_k, labels)
+    files.append(write_model_yml(prefix + ".yml", info))
     return {"files": files, "input_shape": shape, "name": name}

@@ -77,10 +77,11 @@ def check_model_files(model_file: str, params_file: str):
     return _pdmodel_inputs(model_file)
 
 
-def check_input_shape(declared, actual, model_file: str, inference_cfg_hint: str = ""):
+def check_input_shape(declared, actual, model_file: str, source: str = "the config's INFERENCE section"):
     """Fail clearly when the preprocessed input ``actual`` cannot feed a model declaring ``declared``.
 
-    ``declared`` uses -1/None for free dimensions; only fixed dimensions are compared.
+    ``declared`` uses -1/None for free dimensions; only fixed dimensions are compared. ``source``
+    names where the preprocessing came from (the config's INFERENCE section, or ``X.yml``).
     """
     if declared is None:
         return
@@ -89,6 +90,6 @@ def check_input_shape(declared, actual, model_file: str, inference_cfg_hint: str
     if not ok:
         shown = ["?" if d is None or d == -1 or isinstance(d, str) else d for d in declared]
         raise InferenceError(
-            f"{model_file} expects input {shown} but the config's INFERENCE section produces {list(actual)}"
-            f"{inference_cfg_hint}; predict with the config (or --override INFERENCE.num_seg=... "
-            f"INFERENCE.target_size=...) used for export")
+            f"{model_file} expects input {shown} but {source} produces {list(actual)}; predict with the "
+            "config used for export (or --override INFERENCE.num_seg=... INFERENCE.target_size=...), "
+            "or export the model again")

@@ -128,11 +128,12 @@ class PaddlePredictor(Predictor):
 
 
 class OnnxPredictor(Predictor):
-    """onnxruntime session on ``onnx_file``; CPU provider (CUDA provider when ``use_gpu`` and installed)."""
+    """onnxruntime session on ``onnx_file``: the CUDA provider when installed and ``use_gpu`` is True or
+    None (the default), else the CPU provider; ``use_gpu=True`` without it warns once."""
 
     kind = "onnxruntime"
 
-    def __init__(self, onnx_file, cpu_threads=None, ir_optim=True, use_gpu=False):
+    def __init__(self, onnx_file, cpu_threads=None, ir_optim=True, use_gpu=None):
         ort = require_module("onnxruntime", "onnxruntime", "running an ONNX model")
         if not onnx_file or not os.path.isfile(onnx_file):
             raise InferenceError(f"--onnx_file: file not found: {onnx_file}")
@@ -144,8 +145,10 @@ class OnnxPredictor(Predictor):
         options.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if ir_optim
                                             else ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
         providers = ["CPUExecutionProvider"]
-        if use_gpu and "CUDAExecutionProvider" in ort.get_available_providers():
+        if use_gpu is not False and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
+        elif use_gpu:
+            logger.warning("--use_gpu True, but this onnxruntime has no CUDA provider: running on CPU")
         try:
             self.session = ort.InferenceSession(onnx_file, sess_options=options, providers=providers)
         except Exception as err:  # onnxruntime raises its own Fail/InvalidProtobuf classes

@@ -1,21 +1,19 @@
-"""Test-time preprocessing of one video, built from the data loader's own pipeline ops.
+"""Test-time preprocessing of one video, built from op specs through the data loader's own registry.
 
-PaddleVideo's ``ppTSN_Inference_helper``: VideoDecoder -> Sampler(valid_mode, select_left) ->
-Scale(short_size, fixed_ratio=True, do_round=True, cv2) -> TenCrop -> Image2Array -> Normalization,
-giving ``[1, num_seg * 10, 3, target_size, target_size]`` float32 per video.
+The specs come from ``<name>.yml`` beside an exported model, or from a config's ``INFERENCE`` section
+(``op_specs.inference_op_specs``: PaddleVideo's ``ppTSN_Inference_helper``). The input shape is
+measured on the built ops, so the number of views per frame lives in the crop op alone.
 """
 import numpy as np
 
 from .errors import InferenceError
+from .op_specs import inference_op_specs, inference_top_k, spec_items
 
-SUPPORTED_HELPERS = ("ppTSN_Inference_helper",)
-IMAGENET_MEAN = [0.485, 0.456, 0.406]
-IMAGENET_STD = [0.229, 0.224, 0.225]
-VIEWS_PER_SEGMENT = 10  # TenCrop: 5 crops + their flips
+PROBE_FRAME_CLIP = 10 ** 6  # a frame count every sampler setting can draw from
 
 
-def _default_backend() -> str:
-    # decord is what the SPEC names; cv2 gives the same pixels when decord is not installed.
+def default_backend() -> str:
+    """decord when installed (PaddleVideo's choice), else cv2: both give the same pixels."""
     try:
         import decord  # noqa: F401
         return "decord"
@@ -23,42 +21,65 @@ def _default_backend() -> str:
         return "cv2"
 
 
-class TSNPreprocessor:
-    """``__call__(path) -> float32 [1, num_seg*10, 3, target_size, target_size]``.
+def with_decoder_backend(specs) -> list:
+    """The specs with ``default_backend()`` filled in for a ``VideoDecoder`` that names none."""
+    filled = []
+    for spec in specs:
+        name, kwargs = spec_items(spec)
+        if name == "VideoDecoder" and "backend" not in kwargs:
+            kwargs["backend"] = default_backend()
+        filled.append({name: kwargs})
+    return filled
 
-    Args mirror the ``INFERENCE`` config section (PaddleVideo's helper arguments), plus ``backend``
-    (decord | cv2 | pyav), ``mean`` and ``std``.
+
+def measure_input_shape(ops) -> list:
+    """``[1, frames * views, C, H, W]`` of one video, measured on the built ops.
+
+    ``frames``: how many indices the sampler draws from a long clip (``Sampler.indices``); ``views,
+    C, H, W``: what the ops after it make of one blank frame, large enough for any crop they take.
+    """
+    names = [type(op).__name__ for op in ops]
+    if "Sampler" not in names:
+        raise InferenceError(f"the preprocessing ops {names} have no Sampler")
+    at = names.index("Sampler")
+    frames = len(ops[at].indices(PROBE_FRAME_CLIP, "video"))
+    sizes = [getattr(op, key) for op in ops[at + 1:] for key in ("short_size", "target_size")
+             if isinstance(getattr(op, key, None), int)]
+    side = max(sizes or [256])
+    results = {"imgs": np.zeros((1, side, side, 3), dtype=np.uint8)}
+    for op in ops[at + 1:]:
+        results = op(results)
+    views, *chw = np.asarray(results["imgs"]).shape
+    return [1, frames * views, *chw]
+
+
+class TSNPreprocessor:
+    """``__call__(path) -> float32 [1, frames * views, 3, H, W]``, e.g. ``[1, num_seg * 10, 3, 224, 224]``.
+
+    ``specs``: ``[{OpName: {kwargs}}, ...]`` built with ``Compose`` (the registry the training
+    pipelines use); a ``VideoDecoder`` without ``backend`` gets ``default_backend()``.
     """
 
-    def __init__(self, num_seg=25, seg_len=1, short_size=256, target_size=224, top_k=1, backend=None,
-                 mean=None, std=None):
-        from paddlevideo.loader.pipelines import (Compose, Image2Array, Normalization, Sampler, Scale, TenCrop,
-                                                  VideoDecoder)
-        self.num_seg = int(num_seg)
-        self.seg_len = int(seg_len)
-        self.short_size = int(short_size)
-        self.target_size = int(target_size)
+    def __init__(self, specs, top_k=1):
+        from paddlevideo.loader.pipelines import Compose
+        self.specs = with_decoder_backend(specs)
         self.top_k = int(top_k)
-        self.backend = backend or _default_backend()
         # Compose runs Image2Array + Normalization as one table lookup (same numbers, ~4x faster).
-        self.pipeline = Compose([
-            VideoDecoder(backend=self.backend),
-            Sampler(num_seg=self.num_seg, seg_len=self.seg_len, valid_mode=True, select_left=True),
-            Scale(short_size=self.short_size, fixed_ratio=True, do_round=True, backend="cv2"),
-            TenCrop(target_size=self.target_size),
-            Image2Array(),
-            Normalization(mean=list(mean or IMAGENET_MEAN), std=list(std or IMAGENET_STD)),
-        ])
+        self.pipeline = Compose(self.specs)
+        self.input_shape = measure_input_shape(self.pipeline.ops)
 
     @property
-    def views(self) -> int:
-        """Frames fed to the model per video: ``num_seg * seg_len * 10`` (TenCrop)."""
-        return self.num_seg * self.seg_len * VIEWS_PER_SEGMENT
+    def frames_per_video(self) -> int:
+        """Frames the model sees per video (segments x views): the backbone's batch for one video."""
+        return self.input_shape[1]
 
-    @property
-    def input_shape(self):
-        """Shape of one video's input, ``[1, views, 3, target_size, target_size]``."""
-        return [1, self.views, 3, self.target_size, self.target_size]
+    def describe(self) -> str:
+        """``VideoDecoder(backend=cv2) -> Sampler(num_seg=3, ...) -> ...`` for messages."""
+        parts = []
+        for spec in self.specs:
+            name, kwargs = spec_items(spec)
+            parts.append(f"{name}({', '.join(f'{k}={v}' for k, v in kwargs.items())})")
+        return " -> ".join(parts)
 
     def __call__(self, path: str) -> np.ndarray:
         results = self.pipeline({"filename": path})
@@ -68,18 +89,4 @@ class TSNPreprocessor:
 
 def build_preprocessor(inference_cfg) -> TSNPreprocessor:
     """The preprocessor for a config's ``INFERENCE`` section (``{name: ppTSN_Inference_helper, num_seg, ...}``)."""
-    if inference_cfg is None or not hasattr(inference_cfg, "items"):
-        raise InferenceError("the config has no INFERENCE section (expected e.g. "
-                             "{name: ppTSN_Inference_helper, num_seg: 25, target_size: 224})")
-    kwargs = dict(inference_cfg)
-    name = kwargs.pop("name", "ppTSN_Inference_helper")
-    if name not in SUPPORTED_HELPERS:
-        raise InferenceError(f"INFERENCE.name: '{name}' is not supported; use one of: {', '.join(SUPPORTED_HELPERS)}")
-    allowed = ("num_seg", "seg_len", "short_size", "target_size", "top_k", "backend", "mean", "std")
-    for key in kwargs:
-        if key not in allowed:
-            raise InferenceError(f"INFERENCE.{key}: unknown key for {name}; keys: {', '.join(allowed)}")
-    for key in ("num_seg", "seg_len", "short_size", "target_size", "top_k"):
-        if key in kwargs and (not isinstance(kwargs[key], int) or isinstance(kwargs[key], bool) or kwargs[key] < 1):
-            raise InferenceError(f"INFERENCE.{key} must be a positive integer, got {kwargs[key]!r}")
-    return TSNPreprocessor(**kwargs)
+    return TSNPreprocessor(inference_op_specs(inference_cfg), inference_top_k(inference_cfg))

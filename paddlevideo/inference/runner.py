@@ -14,14 +14,15 @@ from .device import check_tensorrt, resolve_use_gpu, tensorrt_max_batch_size
 from .errors import InferenceError
 from .inputs import collect_videos
 from .model_files import check_input_shape
+from .model_setup import resolve_model_setup
 from .postprocess import format_result, load_label_list, postprocess, write_json
-from .preprocess import build_preprocessor
 
 
 def add_predict_args(parser, onnx_only=False):
     """PaddleVideo's predict.py flags (``str2bool`` values: ``--use_gpu False``) plus ours."""
     bool_flag = dict(type=str2bool, nargs="?", const=True, metavar="True|False")
-    parser.add_argument("-c", "--config", type=str, required=True, help="config file path")
+    parser.add_argument("-c", "--config", type=str, default=None,
+                        help="config file path; optional when <model>.yml (written by export) is beside the model")
     parser.add_argument("-o", "--override", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. -o INFERENCE.num_seg=8 (repeatable)")
     parser.add_argument("-i", "--input_file", type=str, required=True,
@@ -57,10 +58,11 @@ def add_predict_args(parser, onnx_only=False):
 def make_predictor(args, preprocessor):
     """Paddle Inference predictor from ``--model_file/--params_file``, or onnxruntime from ``--onnx_file``."""
     from .predictors import OnnxPredictor, PaddlePredictor
+    if getattr(args, "onnx_file", None):  # onnxruntime decides on the GPU itself: no Paddle needed
+        return OnnxPredictor(args.onnx_file, cpu_threads=args.cpu_threads, ir_optim=args.ir_optim,
+                             use_gpu=args.use_gpu)
     use_gpu = resolve_use_gpu(args.use_gpu)
     check_tensorrt(args.use_tensorrt, use_gpu)
-    if getattr(args, "onnx_file", None):
-        return OnnxPredictor(args.onnx_file, cpu_threads=args.cpu_threads, ir_optim=args.ir_optim, use_gpu=use_gpu)
     if not args.model_file or not args.params_file:
         raise InferenceError("pass --model_file <name>.pdmodel and --params_file <name>.pdiparams "
                              "(tools/export_model.py writes them), or --onnx_file <name>.onnx")
@@ -68,7 +70,7 @@ def make_predictor(args, preprocessor):
         args.model_file, args.params_file, use_gpu=use_gpu, gpu_mem=args.gpu_mem, cpu_threads=args.cpu_threads,
         enable_mkldnn=args.enable_mkldnn, ir_optim=args.ir_optim, precision=args.precision,
         use_tensorrt=args.use_tensorrt, disable_glog=args.disable_glog,
-        trt_max_batch_size=tensorrt_max_batch_size(args.batch_size, preprocessor.num_seg, preprocessor.seg_len))
+        trt_max_batch_size=tensorrt_max_batch_size(args.batch_size, preprocessor.frames_per_video))
 
 
 class StageTimes:
@@ -90,7 +92,7 @@ class VideoPredictor:
     """Preprocessor + predictor + postprocessing: ``predict(files) -> results``; failures are kept apart."""
 
     def __init__(self, preprocessor, predictor, top_k=1, label_names=None, batch_size=1, echo=print,
-                 program="predict.py"):
+                 program="predict.py", source="the config's INFERENCE section"):
         if batch_size < 1:
             raise InferenceError(f"--batch_size must be at least 1, got {batch_size}")
         self.preprocessor, self.predictor = preprocessor, predictor
@@ -98,9 +100,7 @@ class VideoPredictor:
         self.program = program
         self.times = StageTimes()
         self.failures = []
-        check_input_shape(predictor.input_shape, preprocessor.input_shape, predictor.source,
-                          f" (INFERENCE.num_seg={preprocessor.num_seg} x 10 crops, "
-                          f"target_size={preprocessor.target_size})")
+        check_input_shape(predictor.input_shape, preprocessor.input_shape, predictor.source, source)
 
     def _preprocess(self, files):
         arrays, kept = [], []
@@ -150,14 +150,14 @@ class VideoPredictor:
 
 def run_predict(args, program="predict.py") -> int:
     """The whole predict command; returns the exit status (2 when any video failed)."""
-    from ..utils.config import get_config
     if args.batch_size < 1:
         raise InferenceError(f"--batch_size must be at least 1, got {args.batch_size}")
-    cfg = get_config(args.config, overrides=args.override, show=False)
-    print(f"Inference model({cfg.get('model_name')})...")
-    preprocessor = build_preprocessor(cfg.get("INFERENCE"))
-    top_k = args.top_k or preprocessor.top_k
-    label_names = load_label_list(args.label_list) if args.label_list else None
+    model_file = getattr(args, "onnx_file", None) or getattr(args, "model_file", None)
+    setup = resolve_model_setup(args.config, args.override, model_file, program)
+    print(f"Inference model({setup.model_name})...")
+    preprocessor = setup.preprocessor
+    top_k = args.top_k or setup.top_k
+    label_names = load_label_list(args.label_list) if args.label_list else setup.label_names
     files = collect_videos(args.input_file)
     predictor = make_predictor(args, preprocessor)
     echo = print
@@ -165,7 +165,8 @@ def run_predict(args, program="predict.py") -> int:
     if progress:
         from tqdm import tqdm
         echo = tqdm.write  # keeps the bar on stderr intact
-    runner = VideoPredictor(preprocessor, predictor, top_k, label_names, args.batch_size, echo, program)
+    runner = VideoPredictor(preprocessor, predictor, top_k, label_names, args.batch_size, echo, program,
+                            setup.source)
     if args.enable_benchmark:
         _warm_up(runner, files[0])
     start = time.perf_counter()
@@ -174,7 +175,8 @@ def run_predict(args, program="predict.py") -> int:
     if args.enable_benchmark:
         print(runner.times.summary(wall, predictor.describe()))
     if args.output_json:
-        extra = {"config": args.config, "predictor": predictor.describe(), "failures": runner.failures}
+        extra = {"config": args.config, "preprocessing": setup.source, "predictor": predictor.describe(),
+                 "failures": runner.failures}
         if args.enable_benchmark:
             extra["benchmark_ms_per_video"] = {k: v / max(runner.times.videos, 1) * 1000
                                                for k, v in runner.times.seconds.items()}
