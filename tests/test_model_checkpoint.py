@@ -107,3 +107,21 @@ def test_unrelated_checkpoint_is_rejected(tmp_path):
     save({"encoder.weight": paddle.zeros([3, 3])}, path)
     with pytest.raises(CheckpointError, match="shares no parameter with the model"):
         build_model(small_cfg(pretrained=path))
+
+
+def test_finetuning_refuses_a_checkpoint_of_another_backbone(tmp_path):
+    """Depth-18 weights into depth 34: only the fc may differ when fine-tuning, so this is refused whole."""
+    source = _trained_model()
+    path = str(tmp_path / "r18.pdparams")
+    save(source.state_dict(), path)
+    cfg = small_cfg()
+    cfg["backbone"]["depth"] = 34
+    paddle.seed(0)
+    target = build_model(cfg)
+    before = target.backbone.conv._conv.weight.numpy().copy()
+    with pytest.raises(CheckpointError, match=r"r18.pdparams does not fit this model \(only head.fc.\* may differ\): "
+                                              r"\d+ of the model's \d+ tensors missing"):
+        load_ckpt(target, path, only_may_differ=("head.fc.",))
+    np.testing.assert_array_equal(target.backbone.conv._conv.weight.numpy(), before)  # nothing loaded
+    report = load_ckpt(build_model(small_cfg(num_classes=7)), path, only_may_differ=("head.fc.",))
+    assert sorted(report["mismatched"]) == ["head.fc.bias", "head.fc.weight"]

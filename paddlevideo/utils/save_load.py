@@ -103,13 +103,16 @@ def match_state_dict(model_state: dict, ckpt_state: dict):
     return matched, missing, unexpected, mismatched
 
 
-def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_progress: bool = True):
+def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_progress: bool = True,
+              only_may_differ=None):
     """Load ``path`` into ``model`` (a Layer), reporting what did not load.
 
     Keys are mapped by ``match_state_dict``. Tensors whose shape differs are skipped with a
     warning naming each (fine-tuning with another class count), or raise ``CheckpointError``
-    when ``strict_shapes``. Returns a dict with ``loaded``, ``missing``, ``unexpected`` and
-    ``mismatched`` key lists.
+    when ``strict_shapes``. ``only_may_differ`` (key prefixes, e.g. ``("head.fc.",)`` when
+    fine-tuning): any other model tensor missing from the file or of another shape raises
+    ``CheckpointError`` before anything is loaded. Returns a dict with ``loaded``, ``missing``,
+    ``unexpected`` and ``mismatched`` key lists.
     """
     import numpy as np
     import paddle
@@ -123,6 +126,8 @@ def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_p
         detail = "; ".join(f"{k}: model {m} vs file {c}" for k, m, c in mismatched[:10])
         raise CheckpointError(f"checkpoint {path} does not fit the model ({len(mismatched)} shape "
                               f"mismatches): {detail}")
+    if only_may_differ is not None:
+        _refuse_unexpected_gaps(path, missing, mismatched, tuple(only_may_differ), len(model_state))
     if not matched:
         raise CheckpointError(
             f"checkpoint {path} shares no parameter with the model (file keys like "
@@ -148,6 +153,21 @@ def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_p
     logger.info(f"loaded {len(matched)}/{len(model_state)} tensors from {path}")
     return {"loaded": list(matched), "missing": missing, "unexpected": unexpected,
             "mismatched": [k for k, _, _ in mismatched]}
+
+
+def _refuse_unexpected_gaps(path, missing, mismatched, allowed, total):
+    """``CheckpointError`` when tensors outside the ``allowed`` prefixes are missing or of another shape."""
+    gaps = [k for k in missing if not k.startswith(allowed)]
+    wrong = [(k, m, c) for k, m, c in mismatched if not k.startswith(allowed)]
+    if not gaps and not wrong:
+        return
+    where = f" (only {', '.join(allowed)}* may differ)" if allowed else ""
+    detail = [f"{len(gaps)} of the model's {total} tensors missing ({', '.join(gaps[:4])}"
+              f"{' ...' if len(gaps) > 4 else ''})"] if gaps else []
+    detail += [f"{len(wrong)} of another shape ({'; '.join(f'{k}: model {m} vs file {c}' for k, m, c in wrong[:3])}"
+               f"{' ...' if len(wrong) > 3 else ''})"] if wrong else []
+    raise CheckpointError(f"checkpoint {path} does not fit this model{where}: {', '.join(detail)}; "
+                          "is it a checkpoint of another network (check MODEL.backbone.depth)?")
 
 
 def _np_dtype(tensor):
