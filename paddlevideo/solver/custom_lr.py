@@ -15,7 +15,21 @@ def _linear_warmup(epoch, warmup_epochs, start_lr, end_lr):
     return epoch * ((end_lr - start_lr) / warmup_epochs) + start_lr
 
 
-class CustomWarmupCosineDecay(LRScheduler):
+class _IterationStepped(LRScheduler):
+    """PaddleVideo's stepping: the first step lands on epoch 0, each later one advances ``1 / num_iters``."""
+
+    def step(self, epoch=None):
+        """Advance by one iteration (``1 / num_iters`` epoch), or jump to ``epoch``."""
+        if epoch is not None:
+            self.last_epoch = epoch
+        elif self.last_epoch == -1:
+            self.last_epoch = 0
+        else:
+            self.last_epoch += 1 / self.num_iters
+        self.last_lr = self.get_lr()
+
+
+class CustomWarmupCosineDecay(_IterationStepped):
     """Linear warm-up from ``warmup_start_lr`` for ``warmup_epochs``, then half-cosine from ``cosine_base_lr``
     to 0 at ``max_epoch``. ``last_epoch`` advances ``1 / num_iters`` per step (fractional epochs)."""
 
@@ -27,16 +41,6 @@ class CustomWarmupCosineDecay(LRScheduler):
         self.max_epoch = max_epoch
         self.num_iters = num_iters
         super().__init__(learning_rate=cosine_base_lr, last_epoch=last_epoch, verbose=verbose)
-
-    def step(self, epoch=None):
-        """Advance by one iteration (``1 / num_iters`` epoch), or jump to ``epoch``."""
-        if epoch is not None:
-            self.last_epoch = epoch
-        elif self.last_epoch == -1:
-            self.last_epoch = 0
-        else:
-            self.last_epoch += 1 / self.num_iters
-        self.last_lr = self.get_lr()
 
     def _cosine(self, epoch):
         return self.cosine_base_lr * (math.cos(math.pi * epoch / self.max_epoch) + 1.0) * 0.5
@@ -149,7 +153,7 @@ class CustomWarmupCosineStepDecay(LRScheduler):
         super().set_state_dict(state_dict)
 
 
-class CustomWarmupAdjustDecay(LRScheduler):
+class CustomWarmupAdjustDecay(_IterationStepped):
     """Linear warm-up ``step_base_lr * (epoch + 1) / warmup_epochs`` for ``warmup_epochs``, then
     ``step_base_lr * lr_decay_rate ** (number of boundaries <= epoch)``; ``last_epoch`` advances
     ``1 / num_iters`` per step."""
@@ -163,16 +167,6 @@ class CustomWarmupAdjustDecay(LRScheduler):
         # PaddleVideo divides by None (a crash after the first epoch) when stepped per epoch without iter_step.
         self.num_iters = num_iters or 1
         super().__init__(last_epoch=last_epoch, verbose=verbose)
-
-    def step(self, epoch=None):
-        """Advance by one iteration (``1 / num_iters`` epoch), or jump to ``epoch``."""
-        if epoch is not None:
-            self.last_epoch = epoch
-        elif self.last_epoch == -1:
-            self.last_epoch = 0
-        else:
-            self.last_epoch += 1 / self.num_iters
-        self.last_lr = self.get_lr()
 
     def get_lr(self):
         if self.last_epoch < self.warmup_epochs:
