@@ -21,16 +21,27 @@ REFUSED = {
 }
 
 
+def _seed(text):
+    """``--seed``: an integer numpy, Python and Paddle all accept (0 .. 2**32-1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {2**32 - 1}, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {2**32 - 1}, got {value}")
+    return value
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(PROG, description="PaddleVideo train / validate / test script (TSN)")
-    parser.add_argument("-c", "--config", type=str, default="configs/example.yaml", help="config file path")
+    parser.add_argument("-c", "--config", type=str, required=True, help="config file path")
     parser.add_argument("-o", "--override", action="append", default=[],
                         help="config options to be overridden, KEY.PATH=VALUE (repeatable)")
     parser.add_argument("--test", action="store_true", help="whether to test a model")
     parser.add_argument("-w", "--weights", type=str, help="weights for finetuning or testing")
     parser.add_argument("--validate", action="store_true",
                         help="whether to evaluate the checkpoint during training")
-    parser.add_argument("--seed", type=int, default=1234, help="random seed (default 1234)")
+    parser.add_argument("--seed", type=_seed, default=1234, help="random seed, 0 to 2**32-1 (default 1234)")
     parser.add_argument("--amp", action="store_true",
                         help="automatic mixed precision (float16, GPU only: fp32 on CPU)")
     parser.add_argument("--amp_level", type=str, default=None, choices=["O1", "O2"],
@@ -65,14 +76,10 @@ def _threads_per_process():
 def run(args):
     import paddlevideo
     paddlevideo.setup_runtime()  # threads, MKL path and console logging, before Paddle is imported
-    from paddlevideo.utils.config import ConfigError, parse_config, override_config, print_config
+    from paddlevideo.utils.config import ConfigError, check_config, parse_config, override_config, print_config
     # The config is checked before Paddle is imported: a typo fails in a fraction of a second.
     cfg = override_config(parse_config(args.config), args.override)
-    missing = [k for k in ("model_name", "MODEL", "DATASET", "PIPELINE") + (("METRIC",) if args.test else
-                                                                              ("epochs", "OPTIMIZER"))
-               if k not in cfg]
-    if missing:
-        raise ConfigError(f"{args.config}: missing top-level key(s) {', '.join(missing)}")
+    check_config(cfg, "test" if args.test else "train_validate" if args.validate else "train")
     if args.test and not args.weights:
         raise ConfigError("--test needs the weights to test: -w path/to/MODEL.pdparams")
     if args.weights and not os.path.isfile(args.weights):
@@ -85,8 +92,8 @@ def run(args):
     from paddlevideo.tasks.environment import init_distributed
     from paddlevideo.utils.dist_utils import set_random_seed
     from paddlevideo.utils.logger import setup_logger
-    output_dir = None if args.test else output_dir_of(cfg)
-    logger = setup_logger(output_dir, name="paddlevideo", level=str(cfg.get("log_level", "INFO")).upper())
+    output_dir = output_dir_of(cfg)
+    logger = setup_logger(output_dir, name="paddlevideo", level=cfg.log_level.upper())
     print_config(cfg, logger)
     logger.info(describe_runtime())
     if args.resume and not args.test:

@@ -4,8 +4,8 @@ import os
 import pytest
 import yaml
 
-from paddlevideo.utils.config import (AttrDict, ConfigError, format_config, get_config, override_config,
-                                      parse_config, parse_literal, save_config)
+from paddlevideo.utils.config import (AttrDict, ConfigError, check_config, format_config, get_config,
+                                      override_config, parse_config, parse_literal, save_config)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMES = os.path.join(ROOT, "configs/recognition/tsn/tsn_k400_frames.yaml")
@@ -98,16 +98,24 @@ def test_overrides_of_every_kind(caplog):
     assert cfg.PIPELINE.train.sample.valid_mode is True
 
 
-def test_new_leaf_key_is_added_with_a_warning(caplog):
+def test_new_leaf_key_is_added_and_then_checked():
     cfg = parse_config(FRAMES)
-    with caplog.at_level(logging.WARNING, logger="paddlevideo"):
-        logging.getLogger("paddlevideo").propagate = True
-        try:
-            override_config(cfg, ["resume_epoch=5", "MODEL.head.ls_eps=0.1"])
-        finally:
-            logging.getLogger("paddlevideo").propagate = False
-    assert cfg.resume_epoch == 5 and cfg.MODEL.head.ls_eps == 0.1
-    assert "resume_epoch" in caplog.text and "MODEL.head.ls_eps" in caplog.text
+    override_config(cfg, ["resume_epoch=5", "MODEL.head.ls_eps=0.1", "epoch=1"])
+    assert cfg.resume_epoch == 5 and cfg.MODEL.head.ls_eps == 0.1 and cfg.epoch == 1
+    # Declared keys pass the check; an undeclared one fails it, naming the closest declared key.
+    del cfg["epoch"]
+    assert check_config(cfg, "train").resume_epoch == 5
+    cfg.epoch = 1
+    with pytest.raises(ConfigError, match=r"^unknown key 'epoch'; did you mean 'epochs'\?$"):
+        check_config(cfg, "train")
+
+
+def test_get_config_checks_when_given_a_mode():
+    assert get_config(FRAMES, overrides=["epoch=1"], show=False).epoch == 1  # no mode: no check
+    with pytest.raises(ConfigError, match="unknown key 'epoch'"):
+        get_config(FRAMES, overrides=["epoch=1"], show=False, mode="export")
+    cfg = get_config(FRAMES, show=False, mode="predict")
+    assert cfg.INFERENCE.short_size == 256 and cfg.log_interval == 20
 
 
 def test_override_dict_value_gets_attribute_access():
@@ -117,7 +125,8 @@ def test_override_dict_value_gets_attribute_access():
 
 
 @pytest.mark.parametrize("override, message", [
-    ("MODEL.backbon.depth=18", r"'MODEL.backbon.depth'.*'backbon' does not exist.*backbone"),
+    ("MODEL.backbon.depth=18", r"'MODEL.backbon.depth'.*'backbon' does not exist; did you mean 'backbone'\?"),
+    ("MODEL.zzz.depth=18", r"'zzz' does not exist; keys there: framework, backbone, head"),
     ("PIPELINE.test.transform.9.Scale.short_size=1", r"index 9 out of range for a list of 4"),
     ("PIPELINE.test.transform.first.Scale=1", r"'first' must be a list index"),
     ("epochs.x=1", r"cannot descend into 'x'.*int"),

@@ -1,7 +1,9 @@
-"""PaddleVideo-style YAML configs: attribute access, ``-o key.path=value`` overrides, printing, saving.
+"""PaddleVideo-style YAML configs: attribute access, ``-o key.path=value`` overrides, checking, printing, saving.
 
 Unlike PaddleVideo, override values are parsed as literals only (``ast.literal_eval`` / YAML
-scalars), never ``eval()``-ed: an override cannot run code.
+scalars), never ``eval()``-ed: an override cannot run code. ``check_config(cfg, mode)`` checks every
+key against the declarations in ``config_schema.py`` (unknown keys, types, ranges, keys a mode needs)
+and fills in the declared defaults.
 """
 import logging
 import ast
@@ -15,7 +17,7 @@ from .errors import UserError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AttrDict", "ConfigError", "get_config", "parse_config", "override_config",
+__all__ = ["AttrDict", "ConfigError", "check_config", "get_config", "parse_config", "override_config",
            "print_config", "save_config", "parse_literal", "to_plain"]
 
 
@@ -136,14 +138,14 @@ def _override_one(node, keys, value, full_path):
             f"override '{full_path}': cannot descend into '{key}', the value above it is "
             f"{type(node).__name__} ({node!r}), not a mapping or list")
     if len(keys) == 1:
-        if key not in node:
-            logger.warning(f"override adds a new key '{full_path}' (it was not in the config)")
-        node[key] = value
+        node[key] = value  # a new key is checked by check_config: declared, or an error naming it
         return
     if key not in node:
-        raise ConfigError(
-            f"override '{full_path}': key '{key}' does not exist; keys there: "
-            f"{', '.join(map(str, node.keys())) or '(none)'}")
+        from .config_check import closest
+        near = closest(key, node.keys())
+        hint = f"did you mean '{near}'?" if near is not None else \
+            f"keys there: {', '.join(map(str, node.keys())) or '(none)'}"
+        raise ConfigError(f"override '{full_path}': key '{key}' does not exist; {hint}")
     _override_one(node[key], keys[1:], value, full_path)
 
 
@@ -160,10 +162,19 @@ def override_config(config: AttrDict, options=None) -> AttrDict:
     return config
 
 
-def get_config(path: str, overrides=None, show: bool = True) -> AttrDict:
-    """Load ``path``, apply ``overrides`` and (when ``show``) log the result."""
+def check_config(config: AttrDict, mode: str) -> AttrDict:
+    """Check ``config`` for ``mode`` ("train", "train_validate", "test", "export", "predict") against the
+    declared keys and fill in their defaults; returns ``config``. Raises ``ConfigError`` naming the key."""
+    from .config_check import check_config as _check
+    return _check(config, mode)
+
+
+def get_config(path: str, overrides=None, show: bool = True, mode=None) -> AttrDict:
+    """Load ``path``, apply ``overrides``, check it for ``mode`` (when given) and (when ``show``) log it."""
     config = parse_config(path)
     override_config(config, overrides)
+    if mode is not None:
+        check_config(config, mode)
     if show:
         print_config(config)
     return config

@@ -1,0 +1,219 @@
+"""``check_config(cfg, mode)``: a loaded config against the declared ``SCHEMA``, before any work.
+
+Each failure is one ``ConfigError`` line naming the key: an undeclared key (with the closest declared
+one), a value of the wrong type or out of range (with what was expected), or a key the mode needs.
+Absent keys with a declared default are filled in, so code reads ``cfg.log_interval`` directly.
+Imports nothing heavy (no Paddle).
+"""
+import difflib
+import os
+import re
+
+from .config import ConfigError
+from .config_schema import MODE_TEXT, MODES, NO_DEFAULT, SCHEMA
+
+__all__ = ["check_config", "closest", "schema_rows", "schema_table"]
+
+_KIND_TEXT = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
+              "null": "null", "section": "a mapping", "list": "a list", "ops": "a list of ops", "any": "anything"}
+
+
+def closest(word, candidates):
+    """The candidate closest to ``word`` (case-insensitive, difflib), or None."""
+    lowered = {str(c).lower(): c for c in candidates}
+    found = difflib.get_close_matches(str(word).lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[found[0]] if found else None
+
+
+def _kind_of(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, dict):
+        return "section"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return type(value).__name__
+
+
+def _matches(kind, value_kind):
+    if kind == "any" or kind == value_kind:
+        return True
+    return (kind == "float" and value_kind == "int") or (kind == "ops" and value_kind == "list")
+
+
+def _fmt(number):
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _range_text(spec):
+    if spec.choices:
+        return "one of " + ", ".join(map(str, spec.choices))
+    if spec.gt is not None:
+        return f"> {_fmt(spec.gt)}"
+    if spec.min is not None and spec.max is not None:
+        return f"in [{_fmt(spec.min)}, {_fmt(spec.max)}{')' if spec.max_open else ']'}"
+    if spec.min is not None:
+        return f">= {_fmt(spec.min)}"
+    if spec.length:
+        return f"{spec.length} numbers"
+    if spec.pattern:
+        return "containing " + " or ".join(spec.pattern.split("|"))
+    return ""
+
+
+def _expected(spec):
+    rng = _range_text(spec)
+    parts = []
+    for kind in spec.kinds:
+        text = _KIND_TEXT[kind]
+        if kind in ("int", "float") and rng and not spec.choices:
+            text += " " + rng
+        elif kind == "list" and spec.length:
+            text = f"a list of {spec.length} numbers"
+        elif kind == "str" and (spec.choices or spec.pattern):
+            text = f"a string {rng}" if spec.pattern else rng
+        elif kind == "int" and spec.choices:
+            text = rng
+        parts.append(text)
+    return " or ".join(parts)
+
+
+def _fail(path, value, spec):
+    raise ConfigError(f"{path}: got {value!r}, expected {_expected(spec)}")
+
+
+def _check_value(value, spec, path, mode):
+    if spec.refused:
+        if value:
+            raise ConfigError(f"{path}: {spec.refused}; remove the key (got {value!r})")
+        return
+    value_kind = _kind_of(value)
+    if not any(_matches(kind, value_kind) for kind in spec.kinds):
+        _fail(path, value, spec)
+    if value_kind in ("int", "float"):
+        if spec.choices and value not in spec.choices:
+            _fail(path, value, spec)
+        if spec.gt is not None and not value > spec.gt:
+            _fail(path, value, spec)
+        if spec.min is not None and value < spec.min:
+            _fail(path, value, spec)
+        if spec.max is not None and (value >= spec.max if spec.max_open else value > spec.max):
+            _fail(path, value, spec)
+    elif value_kind == "str" and spec.choices:
+        chosen = value.upper() if spec.ignore_case else value
+        if chosen not in spec.choices:
+            _fail(path, value, spec)
+    elif value_kind == "str" and spec.pattern:
+        if not re.search(spec.pattern, value.upper()):
+            _fail(path, value, spec)
+    elif value_kind == "list" and "ops" in spec.kinds:
+        _check_ops(value, path)
+    elif value_kind == "list" and spec.length:
+        if len(value) != spec.length or not all(_kind_of(v) in ("int", "float") for v in value):
+            _fail(path, value, spec)
+    elif value_kind == "section" and "any" not in spec.kinds:
+        _check_section(value, spec, path, mode)
+    if spec.not_file and value_kind == "str" and mode in ("train", "train_validate") and os.path.isfile(value):
+        raise ConfigError(f"{path}: got {value!r}, an existing file; expected a folder (existing or new)")
+
+
+def _check_ops(items, path):
+    for i, item in enumerate(items):
+        where = f"{path}.{i}"
+        if not isinstance(item, dict) or len(item) != 1:
+            raise ConfigError(f"{where}: got {item!r}, expected a one-key mapping `OpName: {{args}}` or `OpName:`")
+        (name, args), = item.items()
+        if args is not None and not isinstance(args, dict):
+            raise ConfigError(f"{where}.{name}: got {args!r}, expected a mapping of {name}'s arguments or nothing")
+
+
+def _check_section(node, spec, path, mode):
+    prefix = f"{path}." if path else ""
+    declared = spec.children
+    for key in node:
+        if key not in declared and not spec.open:
+            known = [k for k, s in declared.items() if not s.refused]
+            near = closest(key, known)
+            hint = f"; did you mean '{prefix}{near}'?" if near is not None else \
+                f"; known keys{' in ' + path if path else ''}: {', '.join(known)}"
+            raise ConfigError(f"unknown key '{prefix}{key}'{hint}")
+    for name, child in declared.items():
+        if name in node:
+            _check_value(node[name], child, prefix + name, mode)
+        elif mode in child.required:
+            raise ConfigError(f"missing key '{prefix}{name}': {MODE_TEXT[mode]} needs it "
+                              f"({child.doc.split(' (')[0]})")
+        elif child.default is not NO_DEFAULT:
+            node[name] = child.default(node) if callable(child.default) else child.default
+
+
+def check_config(cfg, mode: str):
+    """Check ``cfg`` (an ``AttrDict`` tree) for ``mode`` and fill in declared defaults; returns ``cfg``.
+
+    ``mode``: "train", "train_validate" (training with ``--validate``), "test", "export" or "predict".
+    Raises ``ConfigError`` (one line naming the key, the value and what was expected).
+    """
+    if mode not in MODES:
+        raise ValueError(f"check_config mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"a config must be a mapping, got {type(cfg).__name__}")
+    _check_section(cfg, SCHEMA, "", mode)
+    if mode in ("train", "train_validate") and not cfg.get("output_dir"):
+        default_dir = os.path.join("output", str(cfg["model_name"]))
+        if os.path.isfile(default_dir):
+            raise ConfigError(f"output_dir: the default {default_dir!r} is an existing file; expected a folder "
+                              "(set output_dir)")
+    return cfg
+
+
+def _default_text(spec):
+    if spec.shown:
+        return spec.shown
+    if spec.default is NO_DEFAULT:
+        return ""
+    return "null" if spec.default is None else str(spec.default).lower() if isinstance(spec.default, bool) \
+        else str(spec.default)
+
+
+def _required_text(spec):
+    if set(spec.required) == set(MODES):
+        return "required"
+    order = [m for m in MODES if m in spec.required]
+    if set(order) >= {"train", "train_validate"}:
+        order = ["train"] + [m for m in order if m not in ("train", "train_validate")]
+    return "required for " + ", ".join(MODE_TEXT[m].replace("training with --validate", "--validate")
+                                       .replace("training", "train") for m in order) if order else ""
+
+
+def schema_rows(spec=SCHEMA, path=""):
+    """``(key, type, range, default, meaning)`` for every declared key, depth first."""
+    for name, child in spec.children.items():
+        key = f"{path}.{name}" if path else name
+        kinds = " or ".join("mapping" if k == "section" else "op list" if k == "ops" else k for k in child.kinds)
+        if child.refused:
+            yield key, "refused", "false or absent", "", child.refused
+            continue
+        default, required = _default_text(child), _required_text(child)
+        default = f"{default} ({required})" if default and required else default or required
+        meaning = child.doc + ("; other keys: constructor arguments" if child.open and "other keys" not in child.doc
+                               else "")
+        yield key, kinds, _range_text(child), default, meaning
+        if child.children:
+            yield from schema_rows(child, key)
+
+
+def schema_table():
+    """The Markdown table of ``schema_rows`` (docs/config.md holds it verbatim)."""
+    lines = ["| key | type | range | default | meaning |", "|---|---|---|---|---|"]
+    for row in schema_rows():
+        lines.append("| " + " | ".join(f"`{row[0]}`" if i == 0 else str(cell).replace("|", "\\|")
+                                       for i, cell in enumerate(row)) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,183 @@
+"""Every config key the code reads, declared once: its type, allowed range or choices, default and meaning.
+
+``check_config`` (``config_check.py``) walks a loaded config against ``SCHEMA``. A section marked
+``open`` has a ``name`` (or ``framework``/``format``) key and passes its other keys to a constructor,
+which rejects an unknown argument by name when it is built (``build_utils.build``, ``solver``); only
+the keys the code reads directly are declared there. Every other section is closed: a key not
+declared is an error naming the closest declared one.
+
+``required`` lists the modes ("train", "train_validate", "test", "export", "predict") in which a key
+must be present when its section is. A ``default`` is written into the checked config when the key
+is absent (a callable default is computed from the section, e.g. ``valid_batch_size``); ``shown``
+only documents a constructor's own default, which is left to the constructor.
+"""
+from dataclasses import dataclass, field
+
+MODES = ("train", "train_validate", "test", "export", "predict")
+MODE_TEXT = {"train": "training", "train_validate": "training with --validate", "test": "--test",
+             "export": "export", "predict": "predict"}
+TRAIN = frozenset({"train", "train_validate"})
+MODEL_MODES = TRAIN | {"test", "export"}
+DATA_MODES = TRAIN | {"test"}
+NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    kinds: tuple                        # "int", "float", "bool", "str", "null", "section", "list", "ops", "any"
+    doc: str
+    default: object = NO_DEFAULT        # filled in when absent; callable(section) for derived defaults
+    shown: str = ""                     # default as documented (derived or a constructor's own)
+    required: frozenset = frozenset()   # modes in which the key must be present
+    min: float = None
+    max: float = None
+    max_open: bool = False              # max is exclusive: [min, max)
+    gt: float = None                    # strictly greater than
+    choices: tuple = None
+    ignore_case: bool = False           # choices compared upper-cased
+    pattern: str = None                 # a string must contain this regular expression (upper-cased)
+    length: int = None                  # list length
+    children: dict = field(default_factory=dict)
+    open: bool = False                  # other keys are constructor arguments, checked when built
+    refused: str = ""                   # a PaddleVideo key this reimplementation does not support
+    not_file: bool = False              # a folder path that must not be an existing file
+
+
+def Int(doc, **kw):
+    return Key(("int",), doc, **kw)
+
+
+def Num(doc, **kw):
+    return Key(("float",), doc, **kw)
+
+
+def Str(doc, **kw):
+    return Key(("str",), doc, **kw)
+
+
+def Section(doc, children, **kw):
+    return Key(("section",), doc, children=dict(children), **kw)
+
+
+def Refused(reason):
+    return Key(("any",), reason, refused=reason)
+
+
+def _op(doc, modes):
+    return Section(doc, [("name", Str("the op (a registered pipeline op)", required=modes))], open=True)
+
+
+def _split_pipeline(split, modes):
+    return Section(f"the {split} ops, in this order", [
+        ("decode", _op("`{name: FrameDecoder|VideoDecoder, ...}`", modes)),
+        ("sample", _op("`{name: Sampler, num_seg, seg_len, valid_mode, select_left}`", modes)),
+        ("transform", Key(("ops",), "a list of one-key maps `- OpName: {args}` (or `- OpName:`)")),
+    ], required=modes)
+
+
+def _split_dataset(split, modes):
+    return Section(f"the {split} list and its dataset (other keys: the dataset's arguments)", [
+        ("format", Str("`FrameDataset` or `VideoDataset`", required=modes)),
+        ("file_path", Str("the list file", required=modes)),
+    ], open=True, required=modes)
+
+
+_LR_NESTED = Key(("float", "section"), "a scheduler wrapped by this one (e.g. LinearWarmup around "
+                 "CosineAnnealingDecay)", gt=0, open=True,
+                 children={"name": Str("a paddle.optimizer.lr class or a custom schedule", required=TRAIN)})
+
+SCHEMA = Section("the whole config", [
+    ("MODEL", Section("the network (other keys: Recognizer2D's arguments)", [
+        ("framework", Str("the recognizer (`Recognizer2D`)", required=MODEL_MODES)),
+        ("backbone", Section("the backbone (other keys: its arguments)", [
+            ("name", Str("`ResNet`", required=MODEL_MODES)),
+            ("depth", Int("ResNet depth", choices=(18, 34, 50, 101, 152), required=MODEL_MODES)),
+            ("pretrained", Key(("str", "null"), "ImageNet weights loaded before training; '' or null: none "
+                               "(ignored by --test and export)")),
+            ("data_format", Str("layout; export always writes NCHW", choices=("NCHW", "NHWC"),
+                                 shown="NCHW (ResNet's own)")),
+        ], open=True, required=MODEL_MODES)),
+        ("head", Section("the classifier head (other keys: its arguments)", [
+            ("name", Str("`TSNHead`", required=MODEL_MODES)),
+            ("num_classes", Int("number of classes", min=1, required=MODEL_MODES)),
+            ("in_channels", Int("backbone channels: 512 for depth 18/34, 2048 otherwise", min=1,
+                                required=MODEL_MODES)),
+            ("drop_ratio", Num("dropout after the segment consensus", min=0, max=1, max_open=True,
+                                shown="0.4 (TSNHead's own)")),
+            ("ls_eps", Num("label smoothing", min=0, max=1, max_open=True, shown="0.0 (TSNHead's own)")),
+        ], open=True, required=MODEL_MODES)),
+    ], open=True, required=MODEL_MODES)),
+    ("DATASET", Section("datasets and loaders", [
+        ("batch_size", Int("training batch per process", min=1, default=8)),
+        ("valid_batch_size", Int("validation batch per process", min=1,
+                                 default=lambda s: s["batch_size"], shown="batch_size")),
+        ("test_batch_size", Int("test batch per process", min=1, default=8)),
+        ("num_workers", Int("loader worker processes (0: in the main process)", min=0, default=0)),
+        ("valid_num_workers", Int("validation loader workers", min=0,
+                                  default=lambda s: s["num_workers"], shown="num_workers")),
+        ("test_num_workers", Int("test loader workers", min=0,
+                                 default=lambda s: s["num_workers"], shown="num_workers")),
+        ("train", _split_dataset("training", TRAIN)),
+        ("valid", _split_dataset("validation", {"train_validate"})),
+        ("test", _split_dataset("test", {"test"})),
+    ], required=DATA_MODES)),
+    ("PIPELINE", Section("per-clip ops of each split", [
+        ("train", _split_pipeline("training", TRAIN)),
+        ("valid", _split_pipeline("validation", {"train_validate"})),
+        ("test", _split_pipeline("test", {"test"})),
+    ], required=DATA_MODES)),
+    ("OPTIMIZER", Section("the optimizer (other keys: the paddle.optimizer class's arguments)", [
+        ("name", Str("a paddle.optimizer class (`Momentum`)", required=TRAIN)),
+        ("learning_rate", Key(("float", "section"), "a fixed rate, or a schedule (other keys: its arguments)",
+                              gt=0, open=True, required=TRAIN, children={
+                                  "name": Str("a paddle.optimizer.lr class (`PiecewiseDecay`) or a custom "
+                                              "schedule", required=TRAIN),
+                                  "iter_step": Key(("bool",), "step the schedule every iteration, not every "
+                                                   "epoch", default=False),
+                                  "learning_rate": _LR_NESTED})),
+        ("weight_decay", Key(("float", "section", "null"), "a number (the optimizer's own meaning) or "
+                             "`{name: L1|L2, value}`", min=0, children={
+                                 "name": Str("the decay; L1 or L2 anywhere in the name, as in PaddleVideo", pattern="L1|L2",
+                                             required=TRAIN),
+                                 "value": Num("decay coefficient", min=0, default=0.0)})),
+        ("grad_clip", Key(("float", "section", "null"), "a global-norm bound or `{name, value}`", gt=0, children={
+            "name": Str("the clip", choices=("ClipGradByGlobalNorm", "ClipGradByNorm", "ClipGradByValue"),
+                        required=TRAIN),
+            "value": Num("the norm (or value) bound", gt=0, required=TRAIN)})),
+    ], open=True, required=TRAIN)),
+    ("METRIC", Section("the test metric (other keys: its arguments)", [
+        ("name", Str("`CenterCropMetric`", required={"test"})),
+        ("log_interval", Int("log every N test batches", min=1, default=1)),
+    ], open=True, required={"test"})),
+    ("INFERENCE", Section("export input shape and predict preprocessing", [
+        ("name", Str("the helper", choices=("ppTSN_Inference_helper",), default="ppTSN_Inference_helper")),
+        ("num_seg", Int("segments per video", min=1, default=25, required={"export"})),
+        ("seg_len", Int("frames per segment", min=1, default=1)),
+        ("short_size", Int("short side after scaling", min=1, default=256)),
+        ("target_size", Int("TenCrop size", min=1, default=224, required={"export"})),
+        ("top_k", Int("classes printed per video", min=1, default=1)),
+        ("backend", Key(("str", "null"), "video decoder", choices=("decord", "cv2", "pyav"),
+                        shown="decord if installed, else cv2")),
+        ("mean", Key(("list",), "normalisation mean (RGB)", length=3, shown="ImageNet's")),
+        ("std", Key(("list",), "normalisation std (RGB)", length=3, shown="ImageNet's")),
+    ], required={"export", "predict"})),
+    ("DALI_LOADER", Key(("any",), "accepted, not read: PaddleVideo's tsn_dali.yaml carries it for "
+                        "--train_dali, which main.py refuses; the file still loads for --test")),
+    ("model_name", Str("checkpoint and export file names", required=frozenset(MODES))),
+    ("epochs", Int("training epochs", min=1, required=TRAIN)),
+    ("log_interval", Int("log every N iterations", min=1, default=10)),
+    ("save_interval", Int("save a checkpoint every N epochs (and after the last)", min=1, default=1)),
+    ("val_interval", Int("validate every N epochs (and after the last)", min=1, default=1)),
+    ("log_level", Str("console/file log level", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+                      ignore_case=True, default="INFO")),
+    ("output_dir", Key(("str", "null"), "checkpoints, logs and config.yaml (not an existing file)",
+                       shown="output/<model_name>", not_file=True)),
+    ("resume_epoch", Int("continue after this saved epoch (0: a new run; --resume sets it)", min=0, default=0)),
+    # PaddleVideo features outside TSN: present and true, they would change the run, so they are refused.
+    ("GRADIENT_ACCUMULATION", Refused("PaddleVideo's gradient accumulation is not supported here")),
+    ("MIX", Refused("PaddleVideo's batch mix-up/cut-mix (MIX) is not supported here")),
+    ("PRECISEBN", Refused("PaddleVideo's precise BatchNorm is not supported here")),
+    ("to_static", Refused("PaddleVideo's to_static training is not supported here (export traces the model)")),
+    ("use_npu", Refused("NPU devices are not supported here (CPU or GPU)")),
+    ("use_xpu", Refused("XPU devices are not supported here (CPU or GPU)")),
+])
