@@ -65,12 +65,12 @@ def exported(tmp_path_factory):
 
 def test_export_writes_classic_json_and_onnx_files(exported):
     out = exported["dir"]
-    for name in ("small.pdmodel", "small.pdiparams", "small.json", "small.onnx"):
+    for name in ("small.pdmodel", "small.pdiparams", "small.json", "small.onnx", "small.yml"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     assert not (out / "small.json.pdiparams").exists()  # the PIR program shares the classic weights file
     stdout = exported["stdout"]
     assert "InputSpec(shape=[None, 30, 3, 64, 64], dtype='float32')" in stdout
-    assert f"wrote {out / 'small.pdmodel'}" in stdout
+    assert f"wrote {out / 'small.pdmodel'}" in stdout and f"wrote {out / 'small.yml'}" in stdout
 
 
 def test_exported_program_declares_tencrop_input(exported):

@@ -183,7 +183,7 @@ def test_use_gpu_true_on_cpu_build_warns_and_runs(model, capsys):
 def test_gpu_settings_helpers():
     from paddle import inference
     from paddlevideo.inference.device import tensorrt_max_batch_size, tensorrt_precision
-    assert tensorrt_max_batch_size(2, 25) == 500  # batch x num_seg x seg_len x 10 TenCrop views
+    assert tensorrt_max_batch_size(2, 250) == 500  # videos x frames per video (25 segments x 10 TenCrop views)
     assert tensorrt_precision("fp16") == inference.PrecisionType.Half
     assert tensorrt_precision("int8") == inference.PrecisionType.Int8
     assert tensorrt_precision("fp32") == inference.PrecisionType.Float32
@@ -196,12 +196,25 @@ def one_error(capsys, argv):
     return lines[-1]
 
 
-def test_mismatched_num_seg_is_clear(model, capsys):
-    argv = paddle_args(model)
+def without_yml(model, folder):
+    """The model's files in ``folder`` without ``small.yml``: what PaddleVideo's export leaves."""
+    import shutil
+    folder.mkdir()
+    copies = {key: str(folder / os.path.basename(model[key])) for key in ("pdmodel", "params", "onnx")}
+    for key, path in copies.items():
+        shutil.copyfile(model[key], path)
+    return {**model, **copies}
+
+
+def test_mismatched_num_seg_is_clear(model, tmp_path, capsys):
+    """Without small.yml the config's INFERENCE section is used: another num_seg cannot feed the model."""
+    bare = without_yml(model, tmp_path / "bare")
+    argv = paddle_args(bare)
     argv[argv.index(SMALL[0])] = "INFERENCE.num_seg=4"
     line = one_error(capsys, argv)
-    assert "expects input ['?', 30, 3, 64, 64]" in line and "[1, 40, 3, 64, 64]" in line
-    argv = ["-c", DEMO_CFG, "-o", "INFERENCE.num_seg=4", "-i", model["video"], "--onnx_file", model["onnx"]]
+    assert "expects input ['?', 30, 3, 64, 64]" in line
+    assert "the config's INFERENCE section produces [1, 40, 3, 64, 64]" in line
+    argv = ["-c", DEMO_CFG, "-o", "INFERENCE.num_seg=4", "-i", bare["video"], "--onnx_file", bare["onnx"]]
     assert "expects input ['?', 30, 3, 64, 64]" in one_error(capsys, argv)
 
 

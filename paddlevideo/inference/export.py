@@ -181,6 +181,7 @@ def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("p
         files += _save_json(model, shape, prefix)
     if onnx:
         files.append(export_onnx(prefix + ".pdmodel", prefix + ".pdiparams", prefix + ".onnx", opset_version))
-    info = describe_export(name, shape, num_classes, inference_op_specs(cfg.INFERENCE), preprocessor.top_k, labels)
+    info = describe_export(cfg.get("model_name") or name, shape, num_classes, inference_op_specs(cfg.INFERENCE),
+                           preprocessor.top_k, labels)
     files.append(write_model_yml(prefix + ".yml", info))
     return {"files": files, "input_shape": shape, "name": name}
