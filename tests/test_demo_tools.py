@@ -1,3 +1,4 @@
+"""Demo tools: the generated dataset, and plot_log reading metrics.jsonl or a PaddleVideo log."""
 import os
 import subprocess
 import sys
@@ -5,6 +6,7 @@ import sys
 import cv2
 import pytest
 
+from paddlevideo.tasks.metrics_log import MetricsLog
 from paddlevideo.utils.logger import format_batch_log, format_epoch_log
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,6 +64,38 @@ def test_plot_log_parses_our_log_lines(tmp_path):
     assert curves["lr"] == {1: 0.01, 2: 0.01, 3: 0.001}
 
 
+def _write_metrics(folder):
+    log = MetricsLog(str(folder))
+    for epoch in (1, 2):
+        log.write("step", "train", epoch=epoch, step=0, loss=9.0, top1=0.0, top5=0.0, lr=0.5)
+        log.write("epoch", "train", epoch=epoch, step=None, loss=1.0 / epoch, top1=0.3 * epoch, top5=0.9,
+                  lr=0.1 / epoch)
+        log.write("epoch", "val", epoch=epoch, step=None, loss=1.5 / epoch, top1=0.4 * epoch, top5=1.0, lr=None)
+    log.write("test", "test", avg_acc1=0.5, avg_acc5=1.0)
+    return folder / "metrics.jsonl"
+
+
+def test_plot_log_reads_metrics_file_directly_or_beside_a_log(tmp_path):
+    path = _write_metrics(tmp_path)
+    curves = plot_log.load_curves(str(path))
+    assert curves["train"] == {1: {"loss": 1.0, "top1": 0.3, "top5": 0.9},
+                               2: {"loss": 0.5, "top1": 0.6, "top5": 0.9}}
+    assert curves["val"][2]["top1"] == pytest.approx(0.8)
+    assert curves["lr"] == {1: pytest.approx(0.1), 2: pytest.approx(0.05)}
+    _write_log(tmp_path / "paddlevideo.log")  # 3 epochs in the text; the records win
+    assert plot_log.load_curves(str(tmp_path / "paddlevideo.log")) == curves
+
+
+def test_plot_log_rejects_a_metrics_file_without_epochs(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"event": "test", "mode": "test", "avg_acc1": 1.0}\n')
+    with pytest.raises(plot_log.LogFormatError, match="no train epoch records"):
+        plot_log.load_curves(str(path))
+    path.write_text("{not json\n")
+    with pytest.raises(plot_log.LogFormatError, match="metrics.jsonl:1: not a JSON line"):
+        plot_log.load_curves(str(path))
+
+
 def test_plot_log_cli_writes_png_and_rejects_bad_input(tmp_path):
     pytest.importorskip("matplotlib")
     log = tmp_path / "paddlevideo.log"
@@ -79,3 +113,12 @@ def test_plot_log_cli_writes_png_and_rejects_bad_input(tmp_path):
     out = subprocess.run([sys.executable, os.path.join(ROOT, "tools/plot_log.py"), str(tmp_path / "missing.log")],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "log file not found" in out.stderr
+
+
+def test_demo_summary_comes_from_metrics_records(tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import demo
+    records = demo.metrics_records(str(_write_metrics(tmp_path)))
+    assert demo.demo_results(records) == {"best_valid_top1": pytest.approx(0.8), "test_top1": 0.5}
+    assert demo.demo_results(records[:2]) == {"best_valid_top1": None, "test_top1": None}
+    assert demo.metrics_records(str(tmp_path / "absent.jsonl")) == []

@@ -1,13 +1,15 @@
-"""Metrics: CenterCropMetric over a whole (single-process) test set, padding dropped, PaddleVideo's lines."""
+"""Metrics: the one top-k accuracy, CenterCropMetric over a whole test set, padding dropped, PaddleVideo's lines."""
 import numpy as np
 import pytest
 
 import paddlevideo  # noqa: F401  (before paddle)
 import paddle
 
-from paddlevideo.metrics import CenterCropMetric, GatheredOutputs, build_metric, topk_accuracy
+from paddlevideo.metrics import CenterCropMetric, EmptySetError, GatheredOutputs, build_metric, topk_accuracy
+from paddlevideo.metrics import base as metrics_base
 from paddlevideo.utils.build_utils import BuildError
 from paddlevideo.utils.config import AttrDict
+from paddlevideo.utils.errors import UserError
 
 from log_line_formats import TEST_BATCH, TEST_FINISHED, assert_all_match
 
@@ -15,6 +17,30 @@ from log_line_formats import TEST_BATCH, TEST_FINISHED, assert_all_match
 def _batch(logits, labels):
     return (paddle.to_tensor(np.asarray(logits, dtype=np.float32)),
             paddle.to_tensor(np.asarray(labels, dtype=np.int64).reshape(-1, 1)))
+
+
+def _numpy_topk(logits, labels, k):
+    better = (logits > logits[np.arange(len(labels)), labels][:, None]).sum(axis=1)
+    return float(np.mean(better < k))
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_topk_accuracy_matches_numpy_ranking(k):
+    rng = np.random.default_rng(k)
+    logits = rng.standard_normal((40, 8)).astype(np.float32)
+    labels = rng.integers(0, 8, 40)
+    out, lab = _batch(logits, labels)
+    expected = _numpy_topk(logits, labels, k)
+    assert 0.0 < expected < 1.0
+    assert float(topk_accuracy(out, lab, k)) == pytest.approx(expected)
+    assert float(topk_accuracy(out, lab.reshape([-1]), k)) == pytest.approx(expected)  # [N] labels too
+
+
+def test_topk_beyond_class_count_is_capped_instead_of_failing():
+    """PaddleVideo's accuracy(k=5) raises with fewer than 5 classes; here k becomes the class count."""
+    out, lab = _batch([[0.1, 0.9, 0.0], [0.8, 0.2, 0.0]], [2, 0])
+    assert float(topk_accuracy(out, lab, 5)) == pytest.approx(1.0)
+    assert float(topk_accuracy(out, lab, 2)) == pytest.approx(0.5)
 
 
 def test_center_crop_metric_exact_over_set(capsys):
@@ -41,25 +67,36 @@ def test_center_crop_metric_exact_over_set(capsys):
 def test_gathered_outputs_drop_padding():
     gathered = GatheredOutputs(data_size=5)
     out, lab = _batch(np.eye(4), [0, 1, 2, 3])
-    gathered.add(out, lab)
-    out, lab = _batch(np.eye(4)[:3], [0, 0, 0])  # only one of these is a real sample
-    kept, _ = gathered.add(out, lab)
-    assert kept.shape[0] == 1
-    outputs, labels = gathered.concat()
-    assert outputs.shape == [5, 4] and labels.shape == [5, 1]
-    assert topk_accuracy(outputs, labels, 1) == pytest.approx(1.0)
+    gathered.add(out, lab, paddle.to_tensor([1.0, 2.0, 3.0, 4.0]))
+    out, lab = _batch(np.eye(4)[:3], [0, 0, 0])  # only the first is a real sample
+    kept = gathered.add(out, lab, paddle.to_tensor([5.0, 60.0, 70.0]))
+    assert kept["scores"].shape == [1, 4] and kept["losses"].numpy().tolist() == [5.0]
+    assert gathered.count == 5
+    everything = gathered.concat()
+    assert everything["scores"].shape == [5, 4] and everything["labels"].shape == [5, 1]
+    assert everything["losses"].numpy().tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert float(topk_accuracy(everything["scores"], everything["labels"], 1)) == pytest.approx(1.0)
 
 
-def test_topk_capped_at_class_count():
-    out, lab = _batch([[0.1, 0.9], [0.8, 0.2]], [0, 0])
-    assert topk_accuracy(out, lab, 5) == pytest.approx(1.0)
-    assert topk_accuracy(out, lab, 1) == pytest.approx(0.5)
+def test_gathered_outputs_concatenate_ranks_in_rank_order(monkeypatch):
+    """Two ranks; the other one holds the next rows; the padding repeat is the last rank's last row."""
+    others = iter([paddle.to_tensor([[0.0, 1.0]]), paddle.to_tensor([[1]], dtype="int64")])
+
+    def fake_all_gather(parts, tensor):
+        parts.extend([tensor, next(others)])
+
+    monkeypatch.setattr(metrics_base, "get_dist_info", lambda: (0, 2))
+    monkeypatch.setattr(paddle.distributed, "all_gather", fake_all_gather)
+    gathered = GatheredOutputs(data_size=1)
+    kept = gathered.add(*_batch([[1.0, 0.0]], [0]))
+    assert kept["scores"].numpy().tolist() == [[1.0, 0.0]] and kept["labels"].numpy().ravel().tolist() == [0]
 
 
-def test_metric_without_batches_fails_clearly():
+def test_metric_without_batches_is_a_user_error():
     metric = CenterCropMetric(data_size=0, batch_size=1)
-    with pytest.raises(RuntimeError, match="no test batch"):
+    with pytest.raises(EmptySetError, match="no test batch") as info:
         metric.accumulate()
+    assert isinstance(info.value, UserError)
 
 
 def test_unknown_metric_name():

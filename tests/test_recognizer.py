@@ -70,16 +70,26 @@ def test_output_shapes(batch, segs):
             assert model(imgs).shape == [batch, 5]  # a bare tensor is [imgs], mode defaults to infer
 
 
-def test_train_and_valid_return_loss_metrics():
+def test_train_returns_loss_metrics_and_valid_adds_scores_and_per_clip_losses():
     paddle.seed(0)
-    model = build_model(small_cfg())
-    imgs, labels = paddle.randn([2, 3, 3, 32, 32]), _labels(1, 3)
+    model = build_model(small_cfg(num_classes=6))
+    imgs, labels = paddle.randn([5, 3, 3, 32, 32]), _labels(1, 3, 0, 5, 2)
     model.train()
     out = model([imgs, labels], "train")
     assert set(out) == {"loss", "top1", "top5"} and out["loss"].shape == [] and not out["loss"].stop_gradient
     model.eval()
     valid = model([imgs, labels], "valid")
-    assert set(valid) == {"loss", "top1", "top5"} and float(valid["top5"]) == 1.0  # 4 classes: top-4
+    assert set(valid) == {"loss", "top1", "top5", "scores", "losses"}
+    scores = valid["scores"].numpy().astype("float64")
+    np.testing.assert_allclose(scores, model([imgs], "test").numpy(), rtol=1e-5, atol=1e-6)
+    truth = labels.numpy().ravel()
+    rank_of_label = (scores > scores[np.arange(5), truth][:, None]).sum(axis=1)
+    assert float(valid["top1"]) == pytest.approx(np.mean(rank_of_label < 1))
+    assert float(valid["top5"]) == pytest.approx(np.mean(rank_of_label < 5))
+    log_p = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    per_clip = -log_p[np.arange(5), truth]
+    np.testing.assert_allclose(valid["losses"].numpy(), per_clip, rtol=1e-4)
+    assert float(valid["loss"]) == pytest.approx(per_clip.mean(), rel=1e-4)
     with pytest.raises(ModeError, match="mode must be one of train, valid, test, infer, got 'eval'"):
         model([imgs], "eval")
 

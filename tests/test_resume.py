@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from test_train import ROOT, make_rawframes, run_main, write_config
+from test_train import ROOT, make_rawframes, metrics_records, run_main, write_config
 
 import paddlevideo  # noqa: F401,E402  (before paddle)
 import paddle  # noqa: E402
@@ -66,6 +66,9 @@ def test_kill9_then_resume_matches_uninterrupted(small_data, tmp_path):
     _assert_identical(os.path.join(ref_out, final + ".pdparams"), os.path.join(out, final + ".pdparams"))
     _assert_identical(os.path.join(ref_out, final + ".pdopt"), os.path.join(out, final + ".pdopt"))
     assert paddle.load(os.path.join(out, final + ".pdopt"))["LR_Scheduler"]["last_epoch"] == epochs
+    reference, resumed = (metrics_records(d, "epoch", "train")[-1] for d in (ref_out, out))
+    assert resumed["epoch"] == reference["epoch"] == epochs
+    assert (resumed["loss"], resumed["top1"]) == (reference["loss"], reference["top1"])
 
 
 def test_resume_epoch_override_and_missing_checkpoint(small_data, tmp_path):

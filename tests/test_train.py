@@ -3,6 +3,7 @@
 Also home of the dataset/config builders the other main.py tests import (``make_rawframes``,
 ``write_config``, ``run_main``).
 """
+import json
 import os
 import re
 import subprocess
@@ -70,13 +71,16 @@ def run_main(*args, cwd=ROOT, timeout=600, env=None):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def train_losses(log_text):
-    """Per-epoch ``loss_avg`` values from the ``END epoch:N train`` lines."""
-    return [float(v) for v in re.findall(r"END epoch:\d+\s+train loss_avg: ([0-9.]+)", log_text)]
+def metrics_records(out_dir, event=None, mode=None):
+    """The records of ``<out_dir>/metrics.jsonl``, optionally only one ``event`` and ``mode``."""
+    with open(os.path.join(out_dir, "metrics.jsonl"), encoding="utf-8") as f:
+        records = [json.loads(line) for line in f]
+    return [r for r in records if event in (None, r["event"]) and mode in (None, r["mode"])]
 
 
-def valid_top1(log_text):
-    return [float(v) for v in re.findall(r"END epoch:\d+\s+val loss_avg: [0-9.]+ top1_avg: ([0-9.]+)", log_text)]
+def epoch_values(out_dir, mode, name):
+    """``name`` of every ``epoch`` record of ``mode`` (``train`` or ``val``), in order."""
+    return [r[name] for r in metrics_records(out_dir, "epoch", mode)]
 
 
 @pytest.fixture(scope="module")
@@ -100,20 +104,40 @@ def test_two_epochs_with_validate_writes_expected_files(dataset, tmp_path):
     train_steps = assert_all_match(log, " train step:", TRAIN_STEP, at_least=2)
     assert train_steps[0].startswith("epoch:[  1/2  ] train step:0    loss: ")
     assert_all_match(log, " val step:", VAL_STEP, at_least=2)
-    assert_all_match(log, "END epoch:", re.compile(f"{TRAIN_END.pattern}|{VAL_END.pattern}"), at_least=4)
-    assert len(train_losses(log)) == 2 and len(valid_top1(log)) == 2
+    ends = assert_all_match(log, "END epoch:", re.compile(f"{TRAIN_END.pattern}|{VAL_END.pattern}"), at_least=4)
+    _check_metrics_file(out, ends, train_steps)
     assert "Already save the best model (top1 acc)" in log
     assert "training TSN_demo finished" in log
     assert os.path.isfile(os.path.join(out, "paddlevideo.log"))
     assert os.path.isfile(os.path.join(out, "config.yaml"))
 
-    # --test on the saved weights prints PaddleVideo's [TEST] lines and the accuracies.
-    proc = run_main("-c", cfg, "--test", "-w", os.path.join(out, "TSN_demo_best.pdparams"))
+    # --test on the saved weights prints PaddleVideo's [TEST] lines and records the accuracies.
+    weights = os.path.join(out, "TSN_demo_best.pdparams")
+    proc = run_main("-c", cfg, "--test", "-w", weights)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "[TEST] Processing batch 0/4 ..." in proc.stdout
     assert_all_match(proc.stdout, "[TEST] Processing", TEST_BATCH)
     (finished,) = assert_all_match(proc.stdout, "[TEST] finished", TEST_FINISHED)
-    assert float(TEST_FINISHED.fullmatch(finished).group(2)) == 1.0  # 4 classes: top-5 is top-4
+    (test,) = metrics_records(out, "test")
+    assert (test["weights"], test["clips"]) == (weights, 8)
+    assert finished == f"[TEST] finished, avg_acc1={test['avg_acc1']}, avg_acc5={test['avg_acc5']}"
+    assert abs(test["avg_acc1"] * 8 - round(test["avg_acc1"] * 8)) < 1e-5  # each of the 8 clips counted once
+
+
+def _check_metrics_file(out, end_lines, train_step_lines):
+    """metrics.jsonl holds every logged step and every epoch, with the figures the log lines print."""
+    steps = metrics_records(out, "step", "train")
+    assert len(steps) == len(train_step_lines)
+    assert [(r["epoch"], r["step"]) for r in steps][:2] == [(1, 0), (1, 1)]
+    first = steps[0]
+    assert f"loss: {first['loss']:.5f} lr: {first['lr']:.6f} top1: {first['top1']:.5f}" in train_step_lines[0]
+    epochs = metrics_records(out, "epoch")
+    assert [(r["epoch"], r["mode"]) for r in epochs] == [(1, "train"), (1, "val"), (2, "train"), (2, "val")]
+    for record, line in zip(epochs, end_lines):
+        assert f"{record['mode']} loss_avg: {record['loss']:.5f}" in line
+        assert f"top1_avg: {record['top1']:.5f} top5_avg: {record['top5']:.5f}" in line
+        assert f"batch_cost_sum: {record['batch_cost_sum']:.5f} sec" in line
+    assert all(r["lr"] == pytest.approx(0.01) for r in epochs if r["mode"] == "train")
 
 
 def test_max_iters_amp_on_cpu_and_finetune(dataset, tmp_path):
@@ -141,8 +165,9 @@ def test_toy_task_learns_to_90_percent(tmp_path):
     proc = run_main("-c", cfg, "--validate", "-o", "OPTIMIZER.learning_rate.values=[0.02, 0.002, 0.0002]",
                     "-o", "OPTIMIZER.learning_rate.boundaries=[4, 5]")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    losses, top1 = train_losses(proc.stdout), valid_top1(proc.stdout)
+    losses, top1 = epoch_values(out, "train", "loss"), epoch_values(out, "val", "top1")
     assert len(losses) == 6 and losses[-1] < 0.5 * losses[0], losses
     assert max(top1) >= 0.9, top1
+    assert epoch_values(out, "train", "lr") == pytest.approx([0.02] * 4 + [0.002, 0.0002])
     assert re.search(r"Already save the best model \(top1 acc\)0\.9|Already save the best model \(top1 acc\)1\.0",
                      proc.stdout)

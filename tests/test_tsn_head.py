@@ -1,4 +1,4 @@
-"""TSNHead: consensus and shapes, fc init, loss/top-k as PaddleVideo, label smoothing, mix-up, ranks."""
+"""TSNHead: consensus and shapes, fc init, loss/top-k as PaddleVideo, label smoothing, per-sample losses, ranks."""
 import numpy as np
 import pytest
 
@@ -8,6 +8,7 @@ import paddle.nn.functional as F
 
 from paddlevideo.modeling import TSNHead
 from paddlevideo.modeling.heads import base as head_base
+from paddlevideo.utils.errors import UserError
 
 
 def _head(**kwargs):
@@ -70,22 +71,15 @@ def test_dropout_is_one_mask_per_clip_after_the_consensus():
 
 def test_loss_matches_cross_entropy_and_accuracy():
     head = _head(num_classes=6)
-    scores = paddle.to_tensor([[9., 8, 7, 6, 5, 4], [0, 1, 2, 3, 4, 5], [5, 0.5, 0, 0, 0, 1]])
-    labels = paddle.to_tensor([[0], [5], [1]], dtype="int64")
+    scores = paddle.to_tensor([[9., 8, 7, 6, 5, 4], [0, 1, 2, 3, 4, 5], [5, 0.5, 0, 0, 0, 1], [0, 1, 2, 3, 4, 5]])
+    labels = paddle.to_tensor([[0], [5], [1], [0]], dtype="int64")  # right, right, 2nd best, worst
     out = head.loss(scores, labels)
     assert set(out) == {"loss", "top1", "top5"}
     np.testing.assert_allclose(float(out["loss"]), float(F.cross_entropy(scores, labels)), rtol=1e-6)
-    assert float(out["top1"]) == pytest.approx(2 / 3)
-    assert float(out["top5"]) == pytest.approx(3 / 3)
+    assert float(out["top1"]) == pytest.approx(2 / 4)
+    assert float(out["top5"]) == pytest.approx(3 / 4)
     same = head.loss(scores, [labels], valid_mode=True)  # list form, as train_step passes data_batch[1:]
     assert float(same["loss"]) == pytest.approx(float(out["loss"]))
-
-
-def test_fewer_than_five_classes_gives_top_c():
-    head = _head(num_classes=4)
-    scores = paddle.to_tensor([[1., 2, 3, 4], [4., 3, 2, 1]])
-    out = head.loss(scores, paddle.to_tensor([[0], [0]], dtype="int64"))
-    assert float(out["top1"]) == pytest.approx(0.5) and float(out["top5"]) == pytest.approx(1.0)
 
 
 def test_label_smoothing_in_training_only():
@@ -102,15 +96,22 @@ def test_label_smoothing_in_training_only():
     assert abs(expected - plain) > 1e-3
 
 
-def test_mixup_labels_weight_loss_and_accuracy():
-    head = _head(num_classes=5)
-    scores = paddle.to_tensor([[5., 0, 0, 0, 0], [0, 5., 0, 0, 0]])
-    labels_a = paddle.to_tensor([[0], [1]], dtype="int64")
-    labels_b = paddle.to_tensor([[2], [3]], dtype="int64")
-    out = head.loss(scores, [labels_a, labels_b, paddle.to_tensor([0.25])])
-    loss_a, loss_b = float(F.cross_entropy(scores, labels_a)), float(F.cross_entropy(scores, labels_b))
-    assert float(out["loss"]) == pytest.approx(0.25 * loss_a + 0.75 * loss_b, rel=1e-5)
-    assert float(out["top1"]) == pytest.approx(0.25)
+def _numpy_cross_entropy(scores, labels):
+    log_p = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels]
+
+
+def test_sample_losses_are_per_clip_cross_entropy_and_average_to_the_loss():
+    head = _head(num_classes=6, ls_eps=0.1)
+    rng = np.random.default_rng(4)
+    scores = rng.standard_normal((5, 6)).astype("float32")
+    labels = np.array([0, 5, 2, 2, 1])
+    per_clip = head.sample_losses(paddle.to_tensor(scores), paddle.to_tensor(labels.reshape(-1, 1)))
+    expected = _numpy_cross_entropy(scores.astype("float64"), labels)
+    assert per_clip.shape == [5]
+    np.testing.assert_allclose(per_clip.numpy(), expected, rtol=1e-5)
+    valid = head.loss(paddle.to_tensor(scores), paddle.to_tensor(labels.reshape(-1, 1)), valid_mode=True)
+    assert float(valid["loss"]) == pytest.approx(expected.mean(), rel=1e-5)
 
 
 def test_validation_accuracy_is_averaged_over_ranks(monkeypatch):
@@ -134,5 +135,5 @@ def test_validation_accuracy_is_averaged_over_ranks(monkeypatch):
 def test_unknown_label_layout_is_a_clear_error():
     head = _head(num_classes=5)
     labels = paddle.to_tensor([[0]], dtype="int64")
-    with pytest.raises(ValueError, match="expects \\[labels\\] or \\[labels_a, labels_b, lam\\], got 2"):
-        head.loss(paddle.zeros([1, 5]), [labels, labels])
+    with pytest.raises(UserError, match="expects labels \\[N, 1\\] or \\[labels\\], got 3 items"):
+        head.loss(paddle.zeros([1, 5]), [labels, labels, paddle.to_tensor([0.5])])

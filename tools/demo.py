@@ -11,8 +11,8 @@ Steps (each prints the command a user would type, then runs it):
 and ends with a summary (valid top1, test top1, exported files, prediction, total time).
 """
 import argparse
+import json
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -81,9 +81,19 @@ def run_step(index: int, total: int, title: str, argv) -> str:
     return "".join(lines)
 
 
-def _last_float(pattern: str, text: str):
-    found = re.findall(pattern, text)
-    return float(found[-1]) if found else None
+def metrics_records(path: str) -> list:
+    """The records of a ``metrics.jsonl`` (empty when it does not exist yet)."""
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def demo_results(records: list) -> dict:
+    """``{"best_valid_top1", "test_top1"}`` from this demo's ``metrics.jsonl`` records (``None`` if absent)."""
+    valid = [r["top1"] for r in records if r["event"] == "epoch" and r["mode"] == "val"]
+    tests = [r["avg_acc1"] for r in records if r["event"] == "test"]
+    return {"best_valid_top1": max(valid) if valid else None, "test_top1": tests[-1] if tests else None}
 
 
 def main(argv=None):
@@ -92,15 +102,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     start = time.time()
     steps = demo_commands(sys.executable, args.epochs)
+    metrics_path = os.path.join(ROOT, OUTPUT, "metrics.jsonl")
+    earlier = len(metrics_records(metrics_path))  # records of previous demo runs are not this run's
     outputs = []
     for i, (title, cmd) in enumerate(steps):
         if title.startswith("Predict"):  # the video is picked from val.list, written by step 2
             cmd = demo_commands(sys.executable, args.epochs, first_val_video()[0])[i][1]
         outputs.append(run_step(i + 1, len(steps), title, cmd))
-    train_out, test_out, predict_out = outputs[4], outputs[5], outputs[7]
-    valid_top1 = re.findall(r"END epoch:\s*\d+\s+val\s.*?top1_avg: ([0-9.]+)", train_out)
-    best_valid = max(map(float, valid_top1)) if valid_top1 else None
-    test_top1 = _last_float(r"avg_acc1=\s*([0-9.]+)", test_out)
+    predict_out = outputs[7]
+    results = demo_results(metrics_records(metrics_path)[earlier:])
+    best_valid, test_top1 = results["best_valid_top1"], results["test_top1"]
     exported = sorted(f for f in os.listdir(os.path.join(ROOT, INFER_DIR)))
     video, label = first_val_video()
     with open(os.path.join(ROOT, DATA, "label_list.txt"), encoding="utf-8") as f:

@@ -1,12 +1,15 @@
-"""Plot a training log (PaddleVideo's log lines) as a PNG of loss, top1 and learning rate per epoch.
+"""Plot a training run as a PNG of loss, top1 and learning rate per epoch.
 
-    python tools/plot_log.py output/TSN/paddlevideo.log                 # writes output/TSN/paddlevideo.png
-    python tools/plot_log.py output/TSN/paddlevideo.log -o curves.png
+    python tools/plot_log.py output/TSN/metrics.jsonl                   # writes output/TSN/metrics.png
+    python tools/plot_log.py output/TSN/paddlevideo.log -o curves.png   # uses metrics.jsonl beside it
 
-Reads the ``END epoch:N   train|val ...`` summaries and the ``lr`` of each epoch's per-iteration lines.
+Reads ``metrics.jsonl`` (the ``epoch`` records of ``train`` and ``val``) when given it or when it lies
+beside the given log; otherwise parses a PaddleVideo log: the ``END epoch:N   train|val ...``
+summaries and the ``lr`` of each epoch's per-iteration lines.
 Needs matplotlib (``pip install matplotlib`` or ``pip install .[plot]``).
 """
 import argparse
+import json
 import os
 import re
 import sys
@@ -19,8 +22,43 @@ _BATCH = re.compile(r"epoch:\[\s*(\d+)/\s*\d+\s*\]\s+train step:\s*\d+\s+(.*)")
 _PAIR = re.compile(r"([A-Za-z0-9_]+): ([-+0-9.eE]+)")
 
 
+METRICS_FILE = "metrics.jsonl"
+
+
 class LogFormatError(UserError, ValueError):
-    """The file holds no PaddleVideo training log lines."""
+    """The file holds no PaddleVideo training log lines or metrics records."""
+
+
+def parse_metrics(path: str) -> dict:
+    """The same curves as ``parse_log`` from the ``epoch`` records of a ``metrics.jsonl``."""
+    curves = {"train": {}, "val": {}, "lr": {}}
+    with open(path, "r", encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise LogFormatError(f"{path}:{number}: not a JSON line ({err.msg})") from None
+            if record.get("event") != "epoch" or record.get("mode") not in ("train", "val"):
+                continue
+            curves[record["mode"]][int(record["epoch"])] = {
+                k: float(record[k]) for k in ("loss", "top1", "top5") if record.get(k) is not None}
+            if record["mode"] == "train" and record.get("lr") is not None:
+                curves["lr"][int(record["epoch"])] = float(record["lr"])
+    if not curves["train"]:
+        raise LogFormatError(f"{path} has no train epoch records: is it a main.py metrics.jsonl?")
+    return curves
+
+
+def load_curves(path: str) -> dict:
+    """Curves of ``path``: a ``metrics.jsonl``, a log with a ``metrics.jsonl`` beside it, or a bare log."""
+    beside = os.path.join(os.path.dirname(os.path.abspath(path)), METRICS_FILE)
+    if path.endswith(".jsonl"):
+        return parse_metrics(path)
+    if os.path.isfile(beside):
+        return parse_metrics(beside)
+    return parse_log(path)
 
 
 def parse_log(path: str) -> dict:
@@ -80,8 +118,8 @@ def plot_curves(curves: dict, out_png: str, title: str = "") -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("log", help="training log written by main.py (output/<model_name>/paddlevideo.log)")
-    parser.add_argument("-o", "--output", help="PNG to write (default: the log's name with .png)")
+    parser.add_argument("log", help="metrics.jsonl or training log written by main.py (in output/<model_name>/)")
+    parser.add_argument("-o", "--output", help="PNG to write (default: the input's name with .png)")
     args = parser.parse_args(argv)
     return run_cli("plot_log.py", lambda: _plot(args))
 
@@ -89,7 +127,7 @@ def main(argv=None):
 def _plot(args) -> int:
     if not os.path.isfile(args.log):
         raise LogFormatError(f"log file not found: {args.log}")
-    curves = parse_log(args.log)
+    curves = load_curves(args.log)
     out = args.output or os.path.splitext(args.log)[0] + ".png"
     plot_curves(curves, out, title=os.path.basename(os.path.dirname(os.path.abspath(args.log))))
     last = max(curves["train"])

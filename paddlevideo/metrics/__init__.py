@@ -1,6 +1,7 @@
-"""Test metrics (``METRIC`` registry) and ``build_metric``."""
+"""Test metrics (``METRIC`` registry), ``build_metric``, and the one top-k accuracy."""
 from ..utils.build_utils import build
-from .base import BaseMetric, GatheredOutputs, gather_batch, topk_accuracy
+from .accuracy import topk_accuracy
+from .base import BaseMetric, EmptySetError, GatheredOutputs, gather_batch
 from .center_crop_metric import CenterCropMetric
 from .registry import METRIC
 
@@ -11,5 +12,5 @@ def build_metric(cfg, **extra):
     return build(cfg, METRIC, **extra)
 
 
-__all__ = ["METRIC", "BaseMetric", "CenterCropMetric", "GatheredOutputs", "build_metric",
+__all__ = ["METRIC", "BaseMetric", "CenterCropMetric", "EmptySetError", "GatheredOutputs", "build_metric",
            "gather_batch", "topk_accuracy"]

@@ -2,6 +2,11 @@
 import paddle
 
 from ..utils.dist_utils import get_dist_info
+from ..utils.errors import UserError
+
+
+class EmptySetError(UserError, RuntimeError):
+    """Validation or test saw no sample (an empty list file)."""
 
 
 def gather_batch(tensor):
@@ -15,41 +20,41 @@ def gather_batch(tensor):
 
 
 class GatheredOutputs:
-    """Collects ``(outputs [n, C], labels [n, 1])`` of every batch from every rank, exactly once per sample.
+    """Collects per-sample ``scores [n, C]``, ``labels [n, 1]`` and optionally ``losses [n]`` of every
+    batch from every rank, exactly once per sample.
 
     ``DistributedBatchSampler`` pads the dataset to a multiple of the world size by repeating
     samples, which land at the end of the last rank's share; concatenating the ranks' batches in
-    rank order and keeping only the first ``data_size`` rows drops exactly those repeats.
+    rank order and keeping only the first ``data_size`` rows drops exactly those repeats. Every
+    rank must call ``add`` for every batch (it is a collective operation).
     """
 
     def __init__(self, data_size: int):
         self.data_size = int(data_size)
         self.remaining = int(data_size)
-        self.outputs, self.labels = [], []
+        self.parts = {"scores": [], "labels": [], "losses": []}
 
-    def add(self, outputs, labels):
-        """Gather one batch across ranks; returns the kept ``(outputs, labels)`` of this step."""
-        outputs = gather_batch(outputs.astype("float32"))
-        labels = gather_batch(labels.astype("int64").reshape([-1, 1]))
-        keep = min(int(outputs.shape[0]), max(self.remaining, 0))
-        outputs, labels = outputs[:keep], labels[:keep]
+    def add(self, scores, labels, losses=None) -> dict:
+        """Gather one batch across ranks; returns this step's kept ``{"scores", "labels"[, "losses"]}``."""
+        batch = {"scores": scores.astype("float32"), "labels": labels.astype("int64").reshape([-1, 1])}
+        if losses is not None:
+            batch["losses"] = losses.astype("float32").reshape([-1])
+        batch = {name: gather_batch(value) for name, value in batch.items()}
+        keep = min(int(batch["scores"].shape[0]), max(self.remaining, 0))
+        batch = {name: value[:keep] for name, value in batch.items()}
         self.remaining -= keep
         if keep:
-            self.outputs.append(outputs)
-            self.labels.append(labels)
-        return outputs, labels
+            for name, value in batch.items():
+                self.parts[name].append(value)
+        return batch
 
-    def concat(self):
-        """All kept ``(outputs [data_size, C], labels [data_size, 1])``; ``(None, None)`` when empty."""
-        if not self.outputs:
-            return None, None
-        return paddle.concat(self.outputs, axis=0), paddle.concat(self.labels, axis=0)
+    @property
+    def count(self) -> int:
+        return self.data_size - self.remaining
 
-
-def topk_accuracy(outputs, labels, k: int) -> float:
-    """Share of rows whose label is among the ``k`` highest scores (``k`` capped at the class count)."""
-    k = min(int(k), int(outputs.shape[-1]))
-    return float(paddle.metric.accuracy(input=outputs, label=labels.reshape([-1, 1]), k=k))
+    def concat(self) -> dict:
+        """Every kept sample: ``{"scores" [M, C], "labels" [M, 1][, "losses" [M]]}``; empty when none."""
+        return {name: paddle.concat(parts, axis=0) for name, parts in self.parts.items() if parts}
 
 
 class BaseMetric:

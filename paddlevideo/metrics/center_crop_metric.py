@@ -1,6 +1,8 @@
 """``CenterCropMetric``: top-k accuracy of clip-level logits over the whole test set (all ranks)."""
 import logging
-from .base import BaseMetric, GatheredOutputs, topk_accuracy
+
+from .accuracy import topk_accuracy
+from .base import BaseMetric, EmptySetError, GatheredOutputs
 from .registry import METRIC
 
 logger = logging.getLogger(__name__)
@@ -30,10 +32,11 @@ class CenterCropMetric(BaseMetric):
 
     def accumulate(self):
         """Log and return ``{"avg_acc1": float, "avg_acc5": float}`` over every test sample."""
-        outputs, labels = self.gathered.concat()
-        if outputs is None:
-            raise RuntimeError("CenterCropMetric: no test batch was seen (is the test list empty?)")
-        self.results = {f"avg_acc{k}": topk_accuracy(outputs, labels, k) for k in self.topk}
+        kept = self.gathered.concat()
+        if not kept:
+            raise EmptySetError("CenterCropMetric: no test batch was seen (is the test list empty?)")
+        self.results = {f"avg_acc{k}": float(topk_accuracy(kept["scores"], kept["labels"], k))
+                        for k in self.topk}
         text = ", ".join(f"{name}={value}" for name, value in self.results.items())
         logger.info(f"[TEST] finished, {text}")
         return self.results

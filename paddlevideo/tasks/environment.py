@@ -33,7 +33,3 @@ def init_distributed() -> tuple:
         dist.init_parallel_env()
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
-
-
-def is_cpu(device: str) -> bool:
-    return device.startswith("cpu")

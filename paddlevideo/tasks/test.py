@@ -7,17 +7,21 @@ from ..modeling import build_model
 from ..utils.save_load import CheckpointError, load_ckpt
 from .data import build_split, split_batch_size
 from .environment import select_device
+from .metrics_log import MetricsLog
 from .progress import epoch_bar
+from .train import output_dir_of
 
 logger = logging.getLogger(__name__)
 
 
 @paddle.no_grad()
 def test_model(cfg, weights, parallel=False):
-    """Load ``weights`` into ``cfg.MODEL`` and evaluate on the test split; returns the metric's results.
+    """Load ``weights`` into ``cfg.MODEL`` and evaluate on the test split; returns the metric's results
+    (``{"avg_acc1": float, "avg_acc5": float}`` for ``CenterCropMetric``).
 
     The backbone's ``pretrained`` file is not loaded (the weights replace it). Outputs of every rank
-    are gathered with the distributed sampler's padding dropped, so each clip counts once.
+    are gathered with the distributed sampler's padding dropped, so each clip counts once. Rank 0
+    appends a ``test`` line (the results, ``weights``, ``clips``) to ``<output_dir_of(cfg)>/metrics.jsonl``.
     """
     if not weights:
         raise CheckpointError("--test needs the weights to test: -w path/to/MODEL.pdparams")
@@ -40,4 +44,7 @@ def test_model(cfg, weights, parallel=False):
             outputs = model(data, mode="test")
             metric.update(batch_id, data, outputs)
             bar.update(1)
-    return metric.accumulate()
+    results = metric.accumulate()
+    MetricsLog(output_dir_of(cfg) if rank == 0 else None).write(
+        "test", "test", weights=str(weights), clips=len(dataset), **results)
+    return results

@@ -19,6 +19,7 @@ from .checkpoints import best_prefix, epoch_prefix, load_resume, remove_stale_te
 from .data import build_split
 from .environment import select_device
 from .meters import EpochRecord, cuda_memory_text
+from .metrics_log import MetricsLog, step_fields
 from .profiler import StepProfiler
 from .progress import epoch_bar
 from .seeding import rank_seed, seed_epoch
@@ -32,15 +33,18 @@ def output_dir_of(cfg) -> str:
     return cfg.get("output_dir") or os.path.join("output", cfg.model_name)
 
 
-def make_train_state(max_iters=None, use_amp=False, amp_level=None, scaler=None, profiler_options=None) -> dict:
+def make_train_state(max_iters=None, use_amp=False, amp_level=None, scaler=None, profiler_options=None,
+                     metrics_log=None) -> dict:
     """What ``train_one_epoch`` needs besides the model, optimizer and data."""
     return {"max_iters": max_iters, "use_amp": use_amp, "amp_level": amp_level, "scaler": scaler,
-            "profiler": StepProfiler(profiler_options)}
+            "profiler": StepProfiler(profiler_options), "metrics_log": metrics_log or MetricsLog(None)}
 
 
-def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank=0):
-    """One pass over ``loader`` (0-based ``epoch``); logs every ``log_interval`` iterations and the epoch
-    summary; steps ``scheduler`` per iteration (``iter_step``) or once at the end. Returns the ``EpochRecord``."""
+def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank=0) -> dict:
+    """One pass over ``loader`` (0-based ``epoch``); logs (and appends to ``metrics.jsonl``) every
+    ``log_interval`` iterations and the epoch summary; steps ``scheduler`` per iteration (``iter_step``)
+    or once at the end. Returns the epoch's ``{"loss", "top1", "top5", "lr", "batch_cost", "reader_cost",
+    "ips", "batch_cost_sum"}`` (averages; ``lr`` of the last iteration)."""
     record = EpochRecord()
     log_interval = int(cfg.get("log_interval", 10))
     iter_step = lr_steps_per_iteration(cfg.OPTIMIZER.learning_rate)
@@ -72,10 +76,12 @@ def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank
             bar.update(1)
             if i % log_interval == 0:
                 left = (cfg.epochs - epoch - 1) * steps + (steps - i - 1)
-                logger.info(format_batch_log(epoch + 1, cfg.epochs, "train", i, record.latest(with_lr=True),
-                                             record.batch_time.val, record.reader_time.val,
-                                             batch_size / max(record.batch_time.val, 1e-12),
+                latest, ips = record.latest(with_lr=True), batch_size / max(record.batch_time.val, 1e-12)
+                logger.info(format_batch_log(epoch + 1, cfg.epochs, "train", i, latest,
+                                             record.batch_time.val, record.reader_time.val, ips,
                                              eta_sec=left * record.batch_time.avg, memory=cuda_memory_text()))
+                state["metrics_log"].write("step", "train", epoch=epoch + 1, step=i, **step_fields(
+                    latest, record.batch_time.val, record.reader_time.val, ips))
             if iter_step:
                 scheduler.step()
     if not iter_step and hasattr(scheduler, "step"):
@@ -83,7 +89,11 @@ def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank
     avg_ips = loader.batch_sampler.batch_size * record.batch_time.count / max(record.batch_time.sum, 1e-12)
     logger.info(format_epoch_log(epoch + 1, "train", record.averages(with_lr=True), record.batch_time.avg,
                                  record.reader_time.avg, record.batch_time.sum, avg_ips))
-    return record
+    summary = step_fields(dict(record.averages(), lr=record.lr.val), record.batch_time.avg,
+                          record.reader_time.avg, avg_ips)
+    summary["batch_cost_sum"] = record.batch_time.sum
+    state["metrics_log"].write("epoch", "train", epoch=epoch + 1, step=None, **summary)
+    return summary
 
 
 def parameter_digest(model) -> str:
@@ -118,12 +128,21 @@ def _check_ranks_in_sync(model, world_size):
 
 def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False, amp_level=None,
                 max_iters=None, profiler_options=None, seed=1234):
-    """Train ``cfg.MODEL`` on ``cfg.DATASET.train`` for ``cfg.epochs`` epochs; returns the trained model.
+    """Train ``cfg.MODEL`` on ``cfg.DATASET.train`` for ``cfg.epochs`` epochs; returns ``(model, results)``.
 
     ``weights``: fine-tune from this state dict (shape-mismatched tensors skipped with a warning).
     ``cfg.resume_epoch = N``: continue after epoch N from ``<model_name>_epoch_0000N.pdparams/.pdopt``.
     ``parallel``: wrap in ``paddle.DataParallel`` (after ``init_parallel_env``).
-    Writes checkpoints to ``output_dir_of(cfg)`` on rank 0 only.
+    Writes checkpoints and ``metrics.jsonl`` to ``output_dir_of(cfg)`` on rank 0 only.
+
+    ``results`` (plain data, the same figures as ``metrics.jsonl``)::
+
+        {"output_dir": str,
+         "epochs": [{"epoch": 1, "train": {"loss", "top1", "top5", "lr", "batch_cost", "reader_cost",
+                                           "ips", "batch_cost_sum"},
+                     "val": {"loss", "top1", "top5", "batch_cost", ...}},  # "val" only when validated
+                    ...],                                                   # epochs run (not resumed past)
+         "best_top1": float or None, "best_epoch": int or None}  # highest val top1 (first epoch reaching it)
     """
     rank = paddle.distributed.get_rank() if parallel else 0
     world_size = paddle.distributed.get_world_size() if parallel else 1
@@ -170,7 +189,9 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
     if parallel:
         model = paddle.DataParallel(model)
 
-    state = make_train_state(max_iters, use_amp, amp_level, scaler, profiler_options)
+    metrics_log = MetricsLog(output_dir if rank == 0 else None)
+    state = make_train_state(max_iters, use_amp, amp_level, scaler, profiler_options, metrics_log)
+    results = {"output_dir": output_dir, "epochs": [], "best_top1": None, "best_epoch": None}
     best = 0.0
     for epoch in range(cfg.epochs):
         if epoch < resume_epoch:
@@ -178,11 +199,17 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
             continue
         seed_epoch(seed, epoch, rank)
         train_loader.batch_sampler.set_epoch(epoch)
-        train_one_epoch(model, optimizer, scheduler, train_loader, epoch, cfg, state, rank)
+        entry = {"epoch": epoch + 1,
+                 "train": train_one_epoch(model, optimizer, scheduler, train_loader, epoch, cfg, state, rank)}
+        results["epochs"].append(entry)
         last = epoch == cfg.epochs - 1
         if validate and (epoch % int(cfg.get("val_interval", 1)) == 0 or last):
             result = evaluate(model, valid_loader, len(valid_dataset), epoch + 1, cfg.epochs,
-                              int(cfg.get("log_interval", 10)), use_amp, amp_level, max_iters, rank)
+                              int(cfg.get("log_interval", 10)), use_amp, amp_level, max_iters, rank,
+                              metrics_log)
+            entry["val"] = result
+            if results["best_top1"] is None or result["top1"] > results["best_top1"]:
+                results["best_top1"], results["best_epoch"] = result["top1"], epoch + 1
             if result["top1"] > best:
                 best = result["top1"]
                 if rank == 0:
@@ -194,4 +221,4 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
     if world_size > 1:
         _check_ranks_in_sync(model, world_size)
     logger.info(f"training {model_name} finished")
-    return model
+    return model, results

@@ -1,5 +1,4 @@
-"""Distributed helpers: rank/world size, rank-0-only calls, seeding."""
-import functools
+"""Distributed helpers: rank/world size, seeding."""
 import os
 import random
 
@@ -14,20 +13,6 @@ def get_dist_info():
     except Exception:  # before init_parallel_env on some builds
         return (int(os.environ.get("PADDLE_TRAINER_ID", 0)),
                 int(os.environ.get("PADDLE_TRAINERS_NUM", 1)))
-
-
-def is_main_process() -> bool:
-    return get_dist_info()[0] == 0
-
-
-def main_only(func):
-    """Run ``func`` only on rank 0; other ranks get ``None``."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        if is_main_process():
-            return func(*args, **kwargs)
-        return None
-    return wrapper
 
 
 def set_random_seed(seed: int):

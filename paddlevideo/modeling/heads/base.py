@@ -3,8 +3,14 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from ...metrics.accuracy import topk_accuracy
 from ...utils.dist_utils import get_dist_info
+from ...utils.errors import UserError
 from ..builder import build_loss
+
+
+class LabelLayoutError(UserError, ValueError):
+    """``head.loss`` got labels in another layout than ``labels [N, 1]`` or ``[labels]``."""
 
 
 class BaseHead(nn.Layer):
@@ -23,43 +29,38 @@ class BaseHead(nn.Layer):
     def init_weights(self):
         raise NotImplementedError
 
-    def loss(self, scores, labels, valid_mode=False, **kwargs):
+    def loss(self, scores, labels, valid_mode=False):
         """``scores [N, C]``, ``labels [N, 1]`` int64 (or ``[labels]``) -> ``{"loss", "top1", "top5"}``.
 
-        Label smoothing (``ls_eps > 0``) applies in training only, as in PaddleVideo. Mix-up labels
-        ``[labels_a, labels_b, lam]`` give the ``lam``-weighted loss and accuracies.
+        Label smoothing (``ls_eps > 0``) applies in training only, as in PaddleVideo.
         """
-        if isinstance(labels, paddle.Tensor):
-            labels = [labels]
-        if len(labels) == 1:
-            label = labels[0]
-            if self.ls_eps != 0.0 and not valid_mode:
-                loss = self.label_smooth_loss(scores, label, **kwargs)
-            else:
-                loss = self.loss_func(scores, label, **kwargs)
-            top1, top5 = self.get_acc(scores, label, valid_mode)
-            return {"top1": top1, "top5": top5, "loss": loss}
-        if len(labels) == 3:
-            labels_a, labels_b, lam = labels
-            lam = lam[0]
-            if self.ls_eps != 0.0:
-                loss_a = self.label_smooth_loss(scores, labels_a, **kwargs)
-                loss_b = self.label_smooth_loss(scores, labels_b, **kwargs)
-            else:
-                loss_a = self.loss_func(scores, labels_a, **kwargs)
-                loss_b = self.loss_func(scores, labels_b, **kwargs)
-            top1a, top5a = self.get_acc(scores, labels_a, valid_mode)
-            top1b, top5b = self.get_acc(scores, labels_b, valid_mode)
-            return {"top1": lam * top1a + (1 - lam) * top1b,
-                    "top5": lam * top5a + (1 - lam) * top5b,
-                    "loss": lam * loss_a + (1 - lam) * loss_b}
-        raise ValueError(f"head.loss expects [labels] or [labels_a, labels_b, lam], got {len(labels)} items")
+        label = self._single_label(labels)
+        if self.ls_eps != 0.0 and not valid_mode:
+            loss = self.label_smooth_loss(scores, label)
+        else:
+            loss = self.loss_func(scores, label)
+        top1, top5 = self.get_acc(scores, label, valid_mode)
+        return {"top1": top1, "top5": top5, "loss": loss}
 
-    def label_smooth_loss(self, scores, labels, **kwargs):
+    def sample_losses(self, scores, labels):
+        """Per-sample loss ``[N]`` (no smoothing): its mean over a set is the set's loss (class weights aside)."""
+        label = self._single_label(labels)
+        return self.loss_func(scores, label, reduction="none").reshape([-1])
+
+    @staticmethod
+    def _single_label(labels):
+        if isinstance(labels, paddle.Tensor):
+            return labels
+        if isinstance(labels, (list, tuple)) and len(labels) == 1:
+            return labels[0]
+        count = len(labels) if isinstance(labels, (list, tuple)) else type(labels).__name__
+        raise LabelLayoutError(f"head.loss expects labels [N, 1] or [labels], got {count} items")
+
+    def label_smooth_loss(self, scores, labels):
         """Cross entropy against one-hot ``labels [N, 1]`` smoothed by ``ls_eps``."""
         soft = F.label_smooth(F.one_hot(labels, self.num_classes), epsilon=self.ls_eps)
         soft = paddle.squeeze(soft, axis=1)
-        return self.loss_func(scores, soft, soft_label=True, **kwargs)
+        return self.loss_func(scores, soft, soft_label=True)
 
     def get_acc(self, scores, labels, valid_mode):
         """Top-1 and top-k accuracy (k = min(5, classes)) as float32 tensors.
@@ -67,8 +68,8 @@ class BaseHead(nn.Layer):
         In validation with several processes both are averaged over the ranks (all-reduce), as in
         PaddleVideo. PaddleVideo crashes with fewer than 5 classes; here top-5 becomes top-C.
         """
-        top1 = paddle.metric.accuracy(input=scores, label=labels, k=1)
-        top5 = paddle.metric.accuracy(input=scores, label=labels, k=min(5, scores.shape[-1]))
+        top1 = topk_accuracy(scores, labels, 1)
+        top5 = topk_accuracy(scores, labels, 5)
         _, world_size = get_dist_info()
         if world_size > 1 and valid_mode:
             import paddle.distributed as dist

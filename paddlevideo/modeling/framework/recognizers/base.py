@@ -2,12 +2,13 @@
 import paddle
 import paddle.nn as nn
 
+from ....utils.errors import UserError
 from ... import builder
 
 MODES = ("train", "valid", "test", "infer")
 
 
-class ModeError(ValueError):
+class ModeError(UserError, ValueError):
     """``forward`` was called with a mode other than train/valid/test/infer."""
 
 
@@ -18,7 +19,7 @@ class BaseRecognizer(nn.Layer):
     draws then come in PaddleVideo's order.
     """
 
-    def __init__(self, backbone=None, head=None, runtime_cfg=None):
+    def __init__(self, backbone=None, head=None):
         super().__init__()
         self.backbone = None
         self.head = None
@@ -30,11 +31,9 @@ class BaseRecognizer(nn.Layer):
                 if hasattr(self.backbone, "init_weights"):
                     self.backbone.init_weights()
             if head is not None:
-                self.head_name = head["name"]
                 self.head = builder.build_head(head)
                 if hasattr(self.head, "init_weights"):
                     self.head.init_weights()
-        self.runtime_cfg = runtime_cfg
 
     def forward(self, data_batch, mode="infer"):
         """``data_batch`` = ``[imgs, labels]`` (train/valid) or ``[imgs]``; a bare ``imgs`` tensor is
