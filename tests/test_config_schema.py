@@ -78,6 +78,9 @@ def test_defaults_are_filled_in_and_given_values_kept():
     assert (cfg.DATASET.num_workers, cfg.DATASET.valid_num_workers, cfg.DATASET.test_num_workers) == (0, 0, 0)
     assert cfg.METRIC.log_interval == 1 and cfg.OPTIMIZER.learning_rate.iter_step is False
     assert (cfg.INFERENCE.short_size, cfg.INFERENCE.seg_len, cfg.INFERENCE.top_k) == (256, 1, 1)
+    assert cfg.INFERENCE.mean == [0.485, 0.456, 0.406] and cfg.INFERENCE.std == [0.229, 0.224, 0.225]
+    cfg.INFERENCE.mean[0] = 0.0  # each config gets its own copy of a list default
+    assert check_config(demo(), "predict").INFERENCE.mean[0] == 0.485
     # Constructor arguments keep the constructor's own default: nothing is added to a named section.
     assert "drop_ratio" not in demo("MODEL.head={'name': 'TSNHead', 'num_classes': 4, 'in_channels': 512}") \
         .MODEL.head

@@ -5,6 +5,7 @@ one), a value of the wrong type or out of range (with what was expected), or a k
 Absent keys with a declared default are filled in, so code reads ``cfg.log_interval`` directly.
 Imports nothing heavy (no Paddle).
 """
+import copy
 import difflib
 import os
 import re
@@ -152,7 +153,7 @@ def _check_section(node, spec, path, mode):
             raise ConfigError(f"missing key '{prefix}{name}': {MODE_TEXT[mode]} needs it "
                               f"({child.doc.split(' (')[0]})")
         elif child.default is not NO_DEFAULT:
-            node[name] = child.default(node) if callable(child.default) else child.default
+            node[name] = child.default(node) if callable(child.default) else copy.deepcopy(child.default)
 
 
 def check_config(cfg, mode: str):

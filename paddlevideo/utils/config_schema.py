@@ -158,8 +158,8 @@ SCHEMA = Section("the whole config", [
         ("top_k", Int("classes printed per video", min=1, default=1)),
         ("backend", Key(("str", "null"), "video decoder", choices=("decord", "cv2", "pyav"),
                         shown="decord if installed, else cv2")),
-        ("mean", Key(("list",), "normalisation mean (RGB)", length=3, shown="ImageNet's")),
-        ("std", Key(("list",), "normalisation std (RGB)", length=3, shown="ImageNet's")),
+        ("mean", Key(("list",), "normalisation mean (RGB)", length=3, default=[0.485, 0.456, 0.406])),
+        ("std", Key(("list",), "normalisation std (RGB)", length=3, default=[0.229, 0.224, 0.225])),
     ], required={"export", "predict"})),
     ("DALI_LOADER", Key(("any",), "accepted, not read: PaddleVideo's tsn_dali.yaml carries it for "
                         "--train_dali, which main.py refuses; the file still loads for --test")),
