@@ -175,7 +175,9 @@ def test_output_dir_must_not_be_a_file(tmp_path):
     path.write_text("x")
     with pytest.raises(ConfigError, match=r"^output_dir: got '.*taken', an existing file; expected a folder"):
         check_config(demo(f"output_dir={path}"), "train")
-    assert check_config(demo(f"output_dir={path}"), "test")  # --test writes nothing there
+    with pytest.raises(ConfigError, match="an existing file"):
+        check_config(demo(f"output_dir={path}"), "test")  # --test appends to metrics.jsonl there
+    assert check_config(demo(f"output_dir={path}"), "export")  # export writes elsewhere (its -o)
     assert check_config(demo(f"output_dir={tmp_path}"), "train").output_dir == str(tmp_path)
 
 
@@ -280,3 +282,12 @@ def test_every_key_the_code_reads_is_declared():
 def test_checked_config_keeps_attribute_access():
     cfg = check_config(demo(), "train")
     assert isinstance(cfg, AttrDict) and isinstance(cfg.DATASET, AttrDict)
+
+
+def test_default_output_dir_that_is_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "TSN_demo").write_text("")
+    with pytest.raises(ConfigError, match=r"output_dir: the default 'output/TSN_demo' is an existing file"):
+        check_config(demo(), "train")
+    assert check_config(demo(f"output_dir={tmp_path}"), "train")

@@ -15,6 +15,7 @@ from .config_schema import MODE_TEXT, MODES, NO_DEFAULT, SCHEMA
 
 __all__ = ["check_config", "closest", "schema_rows", "schema_table"]
 
+_WRITES_OUTPUT = ("train", "train_validate", "test")  # checkpoints, logs, metrics.jsonl
 _KIND_TEXT = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
               "null": "null", "section": "a mapping", "list": "a list", "ops": "a list of ops", "any": "anything"}
 
@@ -122,7 +123,7 @@ def _check_value(value, spec, path, mode):
             _fail(path, value, spec)
     elif value_kind == "section" and "any" not in spec.kinds:
         _check_section(value, spec, path, mode)
-    if spec.not_file and value_kind == "str" and mode in ("train", "train_validate") and os.path.isfile(value):
+    if spec.not_file and value_kind == "str" and mode in _WRITES_OUTPUT and os.path.isfile(value):
         raise ConfigError(f"{path}: got {value!r}, an existing file; expected a folder (existing or new)")
 
 
@@ -167,7 +168,7 @@ def check_config(cfg, mode: str):
     if not isinstance(cfg, dict):
         raise ConfigError(f"a config must be a mapping, got {type(cfg).__name__}")
     _check_section(cfg, SCHEMA, "", mode)
-    if mode in ("train", "train_validate") and not cfg.get("output_dir"):
+    if mode in _WRITES_OUTPUT and not cfg.get("output_dir"):
         default_dir = os.path.join("output", str(cfg["model_name"]))
         if os.path.isfile(default_dir):
             raise ConfigError(f"output_dir: the default {default_dir!r} is an existing file; expected a folder "
