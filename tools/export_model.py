@@ -54,7 +54,7 @@ def main(argv=None):
     from paddlevideo.utils.config import get_config
 
     def work():
-        cfg = get_config(args.config, overrides=args.override, show=False)
+        cfg = get_config(args.config, overrides=args.override, show=False, mode="export")
         formats = ("pdmodel", "json") if args.format == "json" else ("pdmodel",)
         print(f"Building model({cfg.get('model_name')})...")
         result = export_model(cfg, args.pretrained_params, args.output_path, args.save_name,

@@ -68,7 +68,7 @@ def resolve_model_setup(config, overrides, model_file, program="predict.py", war
                                  "description): pass -c CONFIG, the config the model was trained with")
         return _from_yml(info, yml)
     from ..utils.config import get_config
-    cfg = get_config(config, overrides=overrides, show=False)
+    cfg = get_config(config, overrides=overrides, show=False, mode="predict")
     if info is None:
         return _from_config(cfg)
     line = disagreement_line(program, yml, info, cfg)
