@@ -3,7 +3,9 @@
     python tools/predict.py -c configs/recognition/tsn/tsn_k400_frames.yaml -i data/example.avi \
         --model_file inference/TSN/TSN.pdmodel --params_file inference/TSN/TSN.pdiparams --use_gpu False
 
-``-i`` also takes a folder or a .txt list of videos; ``--onnx_file X.onnx`` runs onnxruntime instead.
+``-c`` is optional for a model exported with its ``TSN.yml`` (the preprocessing is built from it; a
+config that disagrees gets one warning line and the .yml is used). ``-i`` also takes a folder or a
+.txt list of videos; ``--onnx_file X.onnx`` runs onnxruntime instead.
 Prints per video ``Current video file: ...`` then tab + ``top-1 class: N`` and tab + ``top-1 score: X``.
 """
 import argparse

@@ -1,10 +1,10 @@
 """Predict videos with an ONNX export through onnxruntime: PaddleVideo's deploy/paddle2onnx/predict_onnx.py.
 
-    python deploy/paddle2onnx/predict_onnx.py -c configs/recognition/tsn/tsn_k400_frames.yaml \
-        -i data/example.avi --onnx_file inference/TSN/TSN.onnx
+    python deploy/paddle2onnx/predict_onnx.py -i data/example.avi --onnx_file inference/TSN/TSN.onnx
 
 Same preprocessing and printed lines as tools/predict.py (``--model_file`` is accepted for the .onnx too,
-as in PaddleVideo). Needs ``pip install onnxruntime``.
+as in PaddleVideo): built from ``TSN.yml`` beside ``TSN.onnx``, or from ``-c CONFIG`` for an export
+without it. Needs ``pip install onnxruntime``, not Paddle.
 """
 import argparse
 import os
