@@ -112,3 +112,16 @@ def test_predict_onnx_reads_the_yml_and_runs_without_paddle(model, tmp_path, cap
                           env=block_paddle_env(tmp_path), timeout=300)
     assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1].startswith(
         f"predict_onnx.py: error: no {tmp_path / 'bare' / 'small.yml'} beside the model")
+
+
+def test_unknown_op_in_the_yml_is_one_line_naming_the_file(model, tmp_path, capsys):
+    import yaml
+    edited = without_yml(model, tmp_path / "edited")
+    info = yaml.safe_load(open(model["pdmodel"][:-len(".pdmodel")] + ".yml"))
+    info["preprocess"][3] = {"TenCorp": {"target_size": 64}}
+    yml = tmp_path / "edited" / "small.yml"
+    yml.write_text(yaml.safe_dump(info))
+    code, out, err = predict(capsys, model_args(edited))
+    assert code == 2 and "Current video file" not in out
+    line, = err.strip().splitlines()
+    assert line.startswith(f"predict.py: error: {yml}: preprocess: ") and "'TenCorp' is not a registered" in line

@@ -9,6 +9,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+from ..utils.errors import UserError
 from .errors import InferenceError
 from .model_yml import label_names, read_model_yml, yml_path
 from .op_specs import describe_key, inference_op_specs, inference_top_k, spec_differences
@@ -31,8 +32,11 @@ def _from_config(cfg) -> ModelSetup:
 
 
 def _from_yml(info: dict, path: str) -> ModelSetup:
-    return ModelSetup(info["model_name"], TSNPreprocessor(info["preprocess"]), info["top_k"],
-                      label_names(info), os.path.basename(path))
+    try:
+        preprocessor = TSNPreprocessor(info["preprocess"])
+    except UserError as err:  # an unknown op or argument, a missing decoder package
+        raise InferenceError(f"{path}: preprocess: {err}") from None
+    return ModelSetup(info["model_name"], preprocessor, info["top_k"], label_names(info), os.path.basename(path))
 
 
 def disagreement_line(program: str, yml: str, info: dict, cfg):

@@ -1,7 +1,7 @@
 """``Compose``: build the ops of a YAML pipeline section and run them in order on a ``results`` dict."""
 from ...utils.build_utils import BuildError, build
 from ..registry import PIPELINES
-from .augmentations import fuse_ops
+from .normalize import fuse_ops
 
 
 def _build_op(cfg, where: str):
