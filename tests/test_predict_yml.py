@@ -125,3 +125,11 @@ def test_unknown_op_in_the_yml_is_one_line_naming_the_file(model, tmp_path, caps
     assert code == 2 and "Current video file" not in out
     line, = err.strip().splitlines()
     assert line.startswith(f"predict.py: error: {yml}: preprocess: ") and "'TenCorp' is not a registered" in line
+
+
+def test_missing_model_without_config_and_tensorrt_with_onnx(model, tmp_path, capsys):
+    code, _, err = predict(capsys, ["-i", model["video"], "--onnx_file", str(tmp_path / "gone.onnx")])
+    assert code == 2 and err.strip() == f"predict.py: error: model file not found: {tmp_path / 'gone.onnx'}"
+    code, _, err = predict(capsys, ["-i", model["video"], "--onnx_file", model["onnx"], "--use_tensorrt", "True"])
+    assert code == 2 and err.strip().endswith("--use_tensorrt applies to Paddle Inference (--model_file), "
+                                              "not to --onnx_file")

@@ -67,6 +67,8 @@ def resolve_model_setup(config, overrides, model_file, program="predict.py", war
         if not model_file:
             raise InferenceError("pass --model_file <name>.pdmodel and --params_file <name>.pdiparams "
                                  "(tools/export_model.py writes them), or --onnx_file <name>.onnx")
+        if not os.path.isfile(model_file):
+            raise InferenceError(f"model file not found: {model_file}")
         if info is None:
             raise InferenceError(f"no {yml} beside the model (exported by PaddleVideo or without its "
                                  "description): pass -c CONFIG, the config the model was trained with")

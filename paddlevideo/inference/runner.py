@@ -59,6 +59,8 @@ def make_predictor(args, preprocessor):
     """Paddle Inference predictor from ``--model_file/--params_file``, or onnxruntime from ``--onnx_file``."""
     from .predictors import OnnxPredictor, PaddlePredictor
     if getattr(args, "onnx_file", None):  # onnxruntime decides on the GPU itself: no Paddle needed
+        if getattr(args, "use_tensorrt", False):
+            raise InferenceError("--use_tensorrt applies to Paddle Inference (--model_file), not to --onnx_file")
         return OnnxPredictor(args.onnx_file, cpu_threads=args.cpu_threads, ir_optim=args.ir_optim,
                              use_gpu=args.use_gpu)
     use_gpu = resolve_use_gpu(args.use_gpu)
