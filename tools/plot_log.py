@@ -16,6 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
+from paddlevideo.utils.optional import import_optional  # noqa: E402
 
 _END = re.compile(r"END epoch:\s*(\d+)\s+(train|val)\s+(.*)")
 _BATCH = re.compile(r"epoch:\[\s*(\d+)/\s*\d+\s*\]\s+train step:\s*\d+\s+(.*)")
@@ -27,6 +28,10 @@ METRICS_FILE = "metrics.jsonl"
 
 class LogFormatError(UserError, ValueError):
     """The file holds no PaddleVideo training log lines or metrics records."""
+
+
+class MissingPackageError(UserError, ImportError):
+    """matplotlib is not installed."""
 
 
 def parse_metrics(path: str) -> dict:
@@ -85,12 +90,10 @@ def parse_log(path: str) -> dict:
 
 def plot_curves(curves: dict, out_png: str, title: str = "") -> str:
     """Write the loss / top1 / lr figure to ``out_png``; returns the path."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise SystemExit("plot_log.py needs matplotlib: pip install matplotlib") from None
+    matplotlib = import_optional("matplotlib", "matplotlib", "plot_log.py", error=MissingPackageError,
+                                 hint=" (or pip install .[plot])")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for ax, metric in zip(axes[:2], ("loss", "top1")):
         for mode, style in (("train", "o-"), ("val", "s--")):
