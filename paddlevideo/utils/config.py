@@ -14,6 +14,8 @@ import yaml
 
 from .atomic import atomic_write
 from .errors import UserError
+from .text_files import read_text
+from .yaml_loading import YamlProblem, load_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +105,9 @@ def parse_config(path: str) -> AttrDict:
                 hint = f"; YAML files in {folder}: {', '.join(near)}"
         raise ConfigError(f"config file not found: {path}{hint}")
     try:
-        with open(path, "r", encoding="utf-8") as f:
-            raw = yaml.safe_load(f)
+        raw = load_yaml(read_text(path))
+    except YamlProblem as err:
+        raise ConfigError(f"config file {path}: {err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
