@@ -18,6 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_CFG = os.path.join(ROOT, "configs", "recognition", "tsn", "tsn_demo.yaml")
 sys.path.insert(0, ROOT)
 from tools.make_demo_data import CLASSES, render_clip  # noqa: E402
+import paddlevideo  # noqa: E402,F401  (before paddle)
+import paddle  # noqa: E402
 
 from log_line_formats import (  # noqa: E402
     TEST_BATCH, TEST_FINISHED, TRAIN_END, TRAIN_STEP, VAL_END, VAL_STEP, assert_all_match)
@@ -171,3 +173,25 @@ def test_toy_task_learns_to_90_percent(tmp_path):
     assert epoch_values(out, "train", "lr") == pytest.approx([0.02] * 4 + [0.002, 0.0002])
     assert re.search(r"Already save the best model \(top1 acc\)0\.9|Already save the best model \(top1 acc\)1\.0",
                      proc.stdout)
+
+
+def test_train_and_test_model_return_what_they_record(dataset, tmp_path):
+    from paddlevideo.tasks import test_model, train_model
+    from paddlevideo.utils import get_config
+    out = str(tmp_path / "out")
+    cfg = get_config(write_config(dataset, out, epochs=3), show=False, overrides=["val_interval=2"])
+    model, results = train_model(cfg, validate=True, max_iters=1)
+    assert results["output_dir"] == out and [e["epoch"] for e in results["epochs"]] == [1, 2, 3]
+    assert ["val" in e for e in results["epochs"]] == [True, False, True]  # epoch index 0, 2 (the last)
+    skip = ("event", "mode", "time", "epoch", "step")
+    for mode in ("train", "val"):
+        recorded = [{k: v for k, v in r.items() if k not in skip} for r in metrics_records(out, "epoch", mode)]
+        assert [e[mode] for e in results["epochs"] if mode in e] == recorded
+    val_top1 = {r["epoch"]: r["top1"] for r in metrics_records(out, "epoch", "val")}
+    best_epoch = max(sorted(val_top1), key=lambda e: val_top1[e])
+    assert (results["best_epoch"], results["best_top1"]) == (best_epoch, val_top1[best_epoch])
+    tested = test_model(cfg, os.path.join(out, "TSN_demo_epoch_00003.pdparams"))
+    (record,) = metrics_records(out, "test")
+    assert tested == {"avg_acc1": record["avg_acc1"], "avg_acc5": record["avg_acc5"]}
+    saved = paddle.load(os.path.join(out, "TSN_demo_epoch_00003.pdparams"))["head.fc.weight"]
+    np.testing.assert_array_equal(model.state_dict()["head.fc.weight"].numpy(), saved.numpy())

@@ -56,6 +56,16 @@ class EpochRecord:
         return out
 
 
+    def summary(self, batch_size: int) -> dict:
+        """The epoch as data: ``{"loss", "top1", "top5", "lr", "batch_cost", "reader_cost", "ips",
+        "batch_cost_sum"}`` (averages; ``lr`` of the last iteration; ``ips`` from ``batch_size``)."""
+        out = dict(self.averages(), lr=self.lr.val if self.lr.count else None)
+        out.update(batch_cost=self.batch_time.avg, reader_cost=self.reader_time.avg,
+                   ips=batch_size * self.batch_time.count / max(self.batch_time.sum, 1e-12),
+                   batch_cost_sum=self.batch_time.sum)
+        return out
+
+
 def cuda_memory_text() -> str:
     """PaddleVideo's GPU memory fields of the batch line; empty on builds without CUDA."""
     if not paddle.device.is_compiled_with_cuda() or paddle.device.cuda.device_count() == 0:

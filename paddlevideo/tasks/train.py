@@ -40,11 +40,10 @@ def make_train_state(max_iters=None, use_amp=False, amp_level=None, scaler=None,
             "profiler": StepProfiler(profiler_options), "metrics_log": metrics_log or MetricsLog(None)}
 
 
-def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank=0) -> dict:
+def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank=0) -> EpochRecord:
     """One pass over ``loader`` (0-based ``epoch``); logs (and appends to ``metrics.jsonl``) every
     ``log_interval`` iterations and the epoch summary; steps ``scheduler`` per iteration (``iter_step``)
-    or once at the end. Returns the epoch's ``{"loss", "top1", "top5", "lr", "batch_cost", "reader_cost",
-    "ips", "batch_cost_sum"}`` (averages; ``lr`` of the last iteration)."""
+    or once at the end. Returns the ``EpochRecord`` (``.summary(batch_size)``: the epoch as data)."""
     record = EpochRecord()
     log_interval = int(cfg.get("log_interval", 10))
     iter_step = lr_steps_per_iteration(cfg.OPTIMIZER.learning_rate)
@@ -86,14 +85,11 @@ def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank
                 scheduler.step()
     if not iter_step and hasattr(scheduler, "step"):
         scheduler.step()
-    avg_ips = loader.batch_sampler.batch_size * record.batch_time.count / max(record.batch_time.sum, 1e-12)
-    logger.info(format_epoch_log(epoch + 1, "train", record.averages(with_lr=True), record.batch_time.avg,
-                                 record.reader_time.avg, record.batch_time.sum, avg_ips))
-    summary = step_fields(dict(record.averages(), lr=record.lr.val), record.batch_time.avg,
-                          record.reader_time.avg, avg_ips)
-    summary["batch_cost_sum"] = record.batch_time.sum
+    summary = record.summary(loader.batch_sampler.batch_size)
+    logger.info(format_epoch_log(epoch + 1, "train", record.averages(with_lr=True), summary["batch_cost"],
+                                 summary["reader_cost"], summary["batch_cost_sum"], summary["ips"]))
     state["metrics_log"].write("epoch", "train", epoch=epoch + 1, step=None, **summary)
-    return summary
+    return record
 
 
 def parameter_digest(model) -> str:
@@ -140,7 +136,7 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
         {"output_dir": str,
          "epochs": [{"epoch": 1, "train": {"loss", "top1", "top5", "lr", "batch_cost", "reader_cost",
                                            "ips", "batch_cost_sum"},
-                     "val": {"loss", "top1", "top5", "batch_cost", ...}},  # "val" only when validated
+                     "val": {the same keys, "lr": None}},                 # "val" only when validated
                     ...],                                                   # epochs run (not resumed past)
          "best_top1": float or None, "best_epoch": int or None}  # highest val top1 (first epoch reaching it)
     """
@@ -199,8 +195,8 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
             continue
         seed_epoch(seed, epoch, rank)
         train_loader.batch_sampler.set_epoch(epoch)
-        entry = {"epoch": epoch + 1,
-                 "train": train_one_epoch(model, optimizer, scheduler, train_loader, epoch, cfg, state, rank)}
+        record = train_one_epoch(model, optimizer, scheduler, train_loader, epoch, cfg, state, rank)
+        entry = {"epoch": epoch + 1, "train": record.summary(train_loader.batch_sampler.batch_size)}
         results["epochs"].append(entry)
         last = epoch == cfg.epochs - 1
         if validate and (epoch % int(cfg.get("val_interval", 1)) == 0 or last):

@@ -31,8 +31,8 @@ def exact_metrics(kept: dict) -> dict:
 def evaluate(model, loader, data_size: int, epoch: int, total_epochs: int, log_interval: int = 20,
              use_amp: bool = False, amp_level=None, max_iters=None, rank: int = 0, metrics_log=None) -> dict:
     """Run ``model(data, mode="valid")`` over ``loader``; log PaddleVideo's ``val`` lines; append the
-    epoch's figures to ``metrics_log``; return ``{"loss", "top1", "top5", "batch_cost", "reader_cost",
-    "ips", "batch_cost_sum"}`` (``epoch`` is 1-based, as printed)."""
+    epoch's figures to ``metrics_log``; return them: ``{"loss", "top1", "top5", "lr": None, "batch_cost",
+    "reader_cost", "ips", "batch_cost_sum"}`` (``epoch`` is 1-based, as printed)."""
     model.eval()
     metrics_log = metrics_log or MetricsLog(None)
     gathered = GatheredOutputs(data_size)
@@ -65,8 +65,7 @@ def evaluate(model, loader, data_size: int, epoch: int, total_epochs: int, log_i
     avg_ips = batch_size * record.batch_time.count / max(record.batch_time.sum, 1e-12)
     logger.info(format_epoch_log(epoch, "val", result, record.batch_time.avg, record.reader_time.avg,
                                  record.batch_time.sum, avg_ips))
-    result.update(batch_cost=record.batch_time.avg, reader_cost=record.reader_time.avg, ips=avg_ips,
-                  batch_cost_sum=record.batch_time.sum)
-    metrics_log.write("epoch", "val", epoch=epoch, step=None, **step_fields(
-        result, record.batch_time.avg, record.reader_time.avg, avg_ips), batch_cost_sum=record.batch_time.sum)
-    return result
+    summary = step_fields(result, record.batch_time.avg, record.reader_time.avg, avg_ips)
+    summary["batch_cost_sum"] = record.batch_time.sum
+    metrics_log.write("epoch", "val", epoch=epoch, step=None, **summary)
+    return summary
