@@ -10,6 +10,11 @@ not depend on the weights). Each configuration runs in its own process (own thre
 memory; a crash loses one row, not the run). Figures are the best of ``--repeats`` timed runs after
 one untimed warm-up run for oneDNN and onnxruntime (their first run builds kernels); the slow native
 and dygraph paths are timed from their first run unless ``--slow_warmup``. Whole run: ~6-8 min here.
+
+``--e2e``: ``tools/predict.py`` itself, one process per (model, video, precision, view chunk): steady
+seconds per video (``--enable_benchmark``: after one warm-up run), process peak RSS, top-1 class and
+score; then one cold process per configuration: wall time from process start to printed result.
+Models: the random ResNet-50 TSN, plus ``--demo_model X.pdmodel`` (e.g. the demo's trained model).
 """
 import argparse
 import json
@@ -27,8 +32,12 @@ import numpy as np  # noqa: E402
 
 CONFIG = os.path.join(common.ROOT, "configs", "recognition", "tsn", "tsn_k400_videos.yaml")
 SHARED_VIDEO = os.path.join(os.path.dirname(common.ROOT), "shared", "data", "example.avi")
+E2E_VIDEOS = [os.path.join(os.path.dirname(SHARED_VIDEO), name)
+              for name in ("example.avi", "bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")]
 PATHS = ("onnxruntime", "paddle_onednn", "paddle_native", "dygraph")
-WARM_PATHS = ("onnxruntime", "paddle_onednn")
+WARM_E2E_VIDEOS = [os.path.join(os.path.dirname(SHARED_VIDEO), name)
+              for name in ("example.avi", "bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")]
+PATHS = ("onnxruntime", "paddle_onednn")
 
 
 def parse_args():
@@ -38,6 +47,11 @@ def parse_args():
     parser.add_argument("--paths", default=",".join(PATHS), help=f"subset of {','.join(PATHS)}")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per configuration (best kept)")
     parser.add_argument("--slow_warmup", action="store_true", help="also warm up the native and dygraph paths")
+    parser.add_argument("--e2e", action="store_true", help="time tools/predict.py end to end (see above)")
+    parser.add_argument("--videos", default=",".join(E2E_VIDEOS), help="--e2e: comma-separated videos")
+    parser.add_argument("--configs", default="fp32:0,fp32:50,bf16:0,bf16:50",
+                        help="--e2e: comma-separated PRECISION:VIEW_CHUNK")
+    parser.add_argument("--demo_model", default=None, help="--e2e: also this exported X.pdmodel (X.yml beside)")
     parser.add_argument("--worker", nargs=4, metavar=("PATH", "THREADS", "WORKDIR", "REPEATS_WARMUP"),
                         help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -129,6 +143,8 @@ def main():
         path, threads, workdir, repeats_warmup = args.worker
         return worker(path, int(threads), workdir, repeats_warmup)
     log(f"machine: {machine_line()}")
+    if args.e2e:
+        return e2e_main(args)
     thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
     gemm = {}
     measure_gemm(thread_counts, gemm, "start of run")
@@ -190,6 +206,88 @@ def run_benchmark(args, workdir, thread_counts):
             log(f"{path:18s} threads={n}: {seconds:6.2f} s/video  {rate:6.1f} GFLOP/s  "
                 f"(logits vs {reference[0]}: rel. diff {rel:.1e}; {result['describe']})")
     return rows, pre_s
+
+
+def predict_once(model, video, precision, chunk, workdir, warm=True):
+    """One ``tools/predict.py`` process -> ``{wall, rss_mb, cls, score, steady_s}`` (or ``{error}``)."""
+    out_json = os.path.join(workdir, "e2e.json")
+    cmd = [sys.executable, os.path.join(common.ROOT, "tools", "predict.py"), "-i", video, "--model_file", model,
+           "--params_file", model[:-len(".pdmodel")] + ".pdiparams", "--use_gpu", "False", "--disable_glog",
+           "--precision", precision, "--view_chunk", str(chunk), "--output_json", out_json]
+    wall, rss, code, _, err = common.run_measured(cmd + (["--enable_benchmark", "True"] if warm else []))
+    if code != 0:
+        return {"error": (err.strip().splitlines() or ["?"])[-1][:200]}
+    with open(out_json, encoding="utf-8") as f:
+        saved = json.load(f)
+    result = saved["results"][0]
+    ms = saved.get("benchmark_ms_per_video", {})
+    return {"wall": wall, "rss_mb": rss, "cls": result["classes"][0], "score": result["scores"][0],
+            "steady_s": (ms.get("preprocess", 0) + ms.get("inference", 0)) / 1000 if ms else None}
+
+
+def e2e_main(args):
+    """Steady s/video, peak RSS, top-1 per (model, video, config); first-video wall per config; ratios."""
+    configs = [(c.split(":")[0], int(c.split(":")[1])) for c in args.configs.split(",") if c]
+    videos = [v for v in args.videos.split(",") if os.path.isfile(v)]
+    workdir = tempfile.mkdtemp(prefix="bench_e2e_")
+    try:
+        export_resnet50(workdir, "NCHW", False, log)
+        models = {"resnet50-random": os.path.join(workdir, "NCHW", "TSN.pdmodel")}
+        if args.demo_model:
+            models["demo-trained"] = args.demo_model
+        runs = {}  # (model, video, config) -> list of results
+        for rep in range(args.repeats):
+            for mname, model in models.items():
+                for video in videos:
+                    for prec, chunk in configs:
+                        r = predict_once(model, video, prec, chunk, workdir)
+                        runs.setdefault((mname, os.path.basename(video), (prec, chunk)), []).append(r)
+                        log(f"[{rep}] {mname} {os.path.basename(video)} {prec} chunk {chunk}: {r}")
+        cold = {}
+        for rep in range(args.repeats):
+            for prec, chunk in configs:
+                r = predict_once(models["resnet50-random"], videos[0], prec, chunk, workdir, warm=False)
+                cold.setdefault((prec, chunk), []).append(r)
+                log(f"[{rep}] cold process {prec} chunk {chunk}: {r}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    e2e_report(runs, cold, configs)
+
+
+def _span(values, fmt="{:.2f}"):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    lo, hi = min(values), max(values)
+    return fmt.format(lo) if lo == hi else f"{fmt.format(lo)}-{fmt.format(hi)}"
+
+
+def e2e_report(runs, cold, configs):
+    log("\n| model | video | precision | view chunk | steady s/video (best, range) | peak RSS MB | top-1 | score |")
+    log("|---|---|---|---|---|---|---|---|")
+    for (mname, video, (prec, chunk)), rs in runs.items():
+        ok = [r for r in rs if "error" not in r]
+        if not ok:
+            log(f"| {mname} | {video} | {prec} | {chunk} | FAILED: {rs[0]['error']} | | | |")
+            continue
+        log(f"| {mname} | {video} | {prec} | {chunk} | {min(r['steady_s'] for r in ok):.2f} "
+            f"({_span([r['steady_s'] for r in ok])}) | {_span([r['rss_mb'] for r in ok], '{:.0f}')} | "
+            f"{ok[0]['cls']} | {ok[0]['score']:.5f} |")
+    log("\nratios per (model, video), best steady times; score difference = |bf16 - fp32| top-1 score:")
+    for (mname, video, cfg), rs in runs.items():
+        if cfg[0] != "bf16":
+            continue
+        base = runs.get((mname, video, ("fp32", cfg[1])))
+        ok, ok0 = [r for r in rs if "error" not in r], [r for r in (base or []) if "error" not in r]
+        if ok and ok0:
+            speed = min(r["steady_s"] for r in ok0) / min(r["steady_s"] for r in ok)
+            log(f"  {mname} {video} chunk {cfg[1]}: bf16 {speed:.2f}x fp32; top-1 {ok0[0]['cls']} vs {ok[0]['cls']} "
+                f"({'same' if ok0[0]['cls'] == ok[0]['cls'] else 'DIFFERENT'}); score diff "
+                f"{abs(ok0[0]['score'] - ok[0]['score']):.4f}")
+    log("\ncold process, one video, start to exit (first-run penalty included):")
+    for cfg, rs in cold.items():
+        ok = [r for r in rs if "error" not in r]
+        log(f"  {cfg[0]} chunk {cfg[1]}: wall {_span([r['wall'] for r in ok])} s, peak RSS {_span([r['rss_mb'] for r in ok], '{:.0f}')} MB")
 
 
 if __name__ == "__main__":

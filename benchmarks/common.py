@@ -55,3 +55,20 @@ def machine_line() -> str:
     except OSError:
         pass
     return f"{cpu}; {describe_runtime()}"
+
+
+
+def run_measured(cmd, env=None, cwd=None):
+    """Run ``cmd`` to its end; returns ``(wall seconds from start to exit, the child's peak RSS in MB,
+    exit status, stdout, stderr)``. Peak RSS is ``wait4``'s ``ru_maxrss`` of that child alone."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return wall, usage.ru_maxrss / 1024, proc.returncode, out.read(), err.read()

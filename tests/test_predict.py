@@ -28,8 +28,11 @@ def model(tmp_path_factory):
                  formats=("pdmodel", "json"), onnx=True)
     real = os.path.join(SHARED_DATA, "example.avi")
     video = real if os.path.isfile(real) else write_video(str(tmp / "gen.avi"), num_frames=40)
+    # PaddleVideo's kind of export: a fixed view count (all 30 views at once)
+    export_model(small_config(), str(tmp / "small.pdparams"), str(tmp / "fixed"), "small", onnx=True,
+                 fixed_views=True)
     prefix = str(tmp / "inf" / "small")
-    return {"tmp": tmp, "video": video, "pdmodel": prefix + ".pdmodel", "params": prefix + ".pdiparams",
+    return {"tmp": tmp, "fixed": str(tmp / "fixed" / "small"), "video": video, "pdmodel": prefix + ".pdmodel", "params": prefix + ".pdiparams",
             "json": prefix + ".json", "onnx": prefix + ".onnx"}
 
 
@@ -207,8 +210,11 @@ def without_yml(model, folder):
 
 
 def test_mismatched_num_seg_is_clear(model, tmp_path, capsys):
-    """Without small.yml the config's INFERENCE section is used: another num_seg cannot feed the model."""
-    bare = without_yml(model, tmp_path / "bare")
+    """A fixed-view export (PaddleVideo's) without small.yml: the config's INFERENCE section is used, and
+    another num_seg cannot feed the model."""
+    fixed = {**model, "pdmodel": model["fixed"] + ".pdmodel", "params": model["fixed"] + ".pdiparams",
+             "onnx": model["fixed"] + ".onnx"}
+    bare = without_yml(fixed, tmp_path / "bare")
     argv = paddle_args(bare)
     argv[argv.index(SMALL[0])] = "INFERENCE.num_seg=4"
     line = one_error(capsys, argv)

@@ -6,7 +6,7 @@ from .errors import InferenceError, UnsupportedDeviceError
 
 logger = logging.getLogger(__name__)
 
-PRECISIONS = ("fp32", "fp16", "int8")
+PRECISIONS = ("fp32", "fp16", "int8", "bf16")  # bf16: CPU oneDNN only (cpu_precision.py)
 
 
 @functools.lru_cache(maxsize=None)
@@ -70,8 +70,10 @@ def check_precision(precision: str) -> str:
 
 
 def tensorrt_precision(precision: str):
-    """``fp32|fp16|int8`` -> ``paddle.inference.PrecisionType``."""
+    """``fp32|fp16|int8`` -> ``paddle.inference.PrecisionType``; bf16 is refused (a CPU path)."""
     from paddle import inference
+    if precision == "bf16":
+        raise UnsupportedDeviceError("--precision bf16 is the CPU (oneDNN) path: with TensorRT use fp16, fp32 or int8")
     return {"fp32": inference.PrecisionType.Float32, "fp16": inference.PrecisionType.Half,
             "int8": inference.PrecisionType.Int8}[check_precision(precision)]
 
@@ -79,3 +81,21 @@ def tensorrt_precision(precision: str):
 def tensorrt_max_batch_size(batch_size: int, frames_per_video: int) -> int:
     """TensorRT sees the backbone's batch: videos x frames per video (segments x crop views)."""
     return int(batch_size) * int(frames_per_video)
+
+
+def tensorrt_shape_ranges(input_name: str, declared, video_shape, batch_size: int, view_chunk: int):
+    """``(min, max, opt)`` input shapes for ``Config.set_trt_dynamic_shape_info``, or None.
+
+    ``declared``: the program's input shape (-1/None = free); ``video_shape``: one preprocessed video,
+    ``[1, views, 3, S, S]``. None when the view dimension is fixed (a PaddleVideo export: a static
+    engine sized by ``max_batch_size``). Otherwise each is ``{input_name: [videos, views, 3, S, S]}``:
+    min ``[1, 1, ...]`` (the last run may hold fewer videos; any chunk size), opt ``[batch_size,
+    chunk, ...]`` (what predict feeds), max ``[batch_size, views, ...]`` (one-shot, ``--view_chunk 0``).
+    """
+    views_declared = declared[1] if declared is not None and len(declared) > 1 else None
+    if isinstance(views_declared, int) and views_declared > 0:
+        return None
+    views, chw = int(video_shape[1]), [int(d) for d in video_shape[2:]]
+    chunk = views if view_chunk <= 0 else min(int(view_chunk), views)
+    batch = int(batch_size)
+    return ({input_name: [1, 1] + chw}, {input_name: [batch, views] + chw}, {input_name: [batch, chunk] + chw})

@@ -1,8 +1,8 @@
 """Export a trained recognizer for deployment: classic ``.pdmodel`` (+ PIR ``.json``, + ONNX on request).
 
 ``export_model`` builds the model from ``cfg.MODEL``, loads the weights, traces ``infer_step`` with
-the input shape of the ``INFERENCE`` preprocessing (``[None, num_seg * 10, 3, target_size, target_size]``
-for TenCrop) and writes ``<output_dir>/<name>.pdmodel`` + ``.pdiparams`` (+ ``.pdiparams.info``), the
+a free view dimension, ``[None, None, 3, target_size, target_size]`` (the model reads the view
+count from its input, so predict can feed a video's ``num_seg * 10`` TenCrop views in chunks), and writes ``<output_dir>/<name>.pdmodel`` + ``.pdiparams`` (+ ``.pdiparams.info``), the
 format Paddle Inference 2.x and 3.x both load, and ``<name>.yml``, the description predict builds its
 preprocessing from (``model_yml``). Each format is written under an explicit IR guard, so the result
 does not depend on ``FLAGS_enable_pir_api``.
@@ -36,8 +36,13 @@ def inference_preprocessor(cfg):
 
 
 def input_spec_shape(cfg):
-    """``[None, frames, 3, H, W]`` measured on ``cfg.INFERENCE``'s ops (TenCrop: ``num_seg * 10`` frames)."""
-    return [None] + inference_preprocessor(cfg).input_shape[1:]
+    """The traced ``InputSpec``: ``[None, None, 3, H, W]``, free videos and views, ``H, W`` of ``cfg.INFERENCE``'s ops."""
+    return traced_shape(inference_preprocessor(cfg).input_shape)
+
+
+def traced_shape(video_shape):
+    """``[1, views, 3, H, W]`` of one preprocessed video -> ``[None, None, 3, H, W]``: any videos, any views."""
+    return [None, None] + list(video_shape[2:])
 
 
 def _checkpoint_num_classes(state):
@@ -146,8 +151,11 @@ def _num_classes(model) -> int:
 
 
 def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("pdmodel",), onnx=False,
-                 opset_version: int = 11, logger=None, label_list=None):
-    """Export ``cfg``'s model with ``weights`` into ``output_dir``; returns ``{"files", "input_shape", "name"}``.
+                 opset_version: int = 11, logger=None, label_list=None, fixed_views=False):
+    """Export ``cfg``'s model with ``weights`` into ``output_dir``; returns ``{"files", "input_shape", "name"}``
+    (``input_shape``: the traced ``[None, None, 3, H, W]``; ``<name>.yml`` records one video's
+    ``[None, views, 3, H, W]``). ``fixed_views``: trace ``[None, views, 3, H, W]`` instead, as
+    PaddleVideo's export does (such a program only takes all views at once).
 
     ``formats``: subset of ``("pdmodel", "json")``; ``onnx`` also writes ``<name>.onnx`` from the
     ``.pdmodel``; ``<name>.yml`` is always written, with the class names of the ``label_list`` file
@@ -163,7 +171,8 @@ def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("p
     if not name:
         raise InferenceError("no output name: the config has no model_name; pass --save_name NAME")
     preprocessor = inference_preprocessor(cfg)
-    shape = [None] + preprocessor.input_shape[1:]
+    video_shape = [None] + preprocessor.input_shape[1:]
+    shape = list(video_shape) if fixed_views else traced_shape(preprocessor.input_shape)
     names = load_label_list(label_list) if label_list else None
     model = build_for_export(cfg, weights, logger)
     num_classes = _num_classes(model)
@@ -181,7 +190,7 @@ def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("p
         files += _save_json(model, shape, prefix)
     if onnx:
         files.append(export_onnx(prefix + ".pdmodel", prefix + ".pdiparams", prefix + ".onnx", opset_version))
-    info = describe_export(cfg.get("model_name") or name, shape, num_classes, inference_op_specs(cfg.INFERENCE),
+    info = describe_export(cfg.get("model_name") or name, video_shape, num_classes, inference_op_specs(cfg.INFERENCE),
                            preprocessor.top_k, labels)
     files.append(write_model_yml(prefix + ".yml", info))
     return {"files": files, "input_shape": shape, "name": name}

@@ -10,8 +10,9 @@ import sys
 import numpy as np
 
 from ..utils.runtime import usable_cpus
+from .cpu_precision import check_cpu_bf16
 from .device import check_precision, check_tensorrt, tensorrt_precision
-from .errors import InferenceError, require_module
+from .errors import InferenceError, UnsupportedDeviceError, require_module
 from .model_files import check_model_files
 
 logger = logging.getLogger(__name__)
@@ -34,9 +35,10 @@ class Predictor:
 class PaddlePredictor(Predictor):
     """Paddle Inference (``paddle.inference``) on an exported ``.pdmodel``/``.json`` + ``.pdiparams``.
 
-    CPU: ``disable_gpu``, ``set_cpu_math_library_num_threads``, oneDNN when ``enable_mkldnn`` (fp16 ->
-    oneDNN bfloat16 as PaddleVideo). GPU: ``enable_use_gpu(gpu_mem)``, optional TensorRT with
-    ``max_batch_size``. ``enable_memory_optim()`` (buffer reuse) is asked for wherever Paddle takes it:
+    CPU: ``disable_gpu``, ``set_cpu_math_library_num_threads``, oneDNN when ``enable_mkldnn``; bf16 (and
+    fp16, as PaddleVideo) add ``enable_mkldnn_bfloat16``, bf16 only on a CPU that has it (``cpuinfo``,
+    else ``UnsupportedDeviceError``). GPU: ``enable_use_gpu(gpu_mem)``, optional TensorRT with
+    ``max_batch_size`` and, for a free view dimension, ``trt_shape_ranges`` (min, max, opt). ``enable_memory_optim()`` (buffer reuse) is asked for wherever Paddle takes it:
     for a classic ``.pdmodel`` on CPU it cuts the peak memory of a 250-frame TSN video from 12 GB to
     3 GB with oneDNN (native kernels: from ~40 GB, out of memory on 24 GB, to 16 GB). Paddle 3.3.1
     rejects it for PIR ``.json`` programs on CPU ("Not find predictor_id ... memory_optimize_pass";
@@ -48,20 +50,27 @@ class PaddlePredictor(Predictor):
 
     def __init__(self, model_file, params_file, use_gpu=False, gpu_mem=8000, cpu_threads=None,
                  enable_mkldnn=True, ir_optim=True, precision="fp32", use_tensorrt=False,
-                 trt_max_batch_size=1, disable_glog=False):
+                 trt_max_batch_size=1, disable_glog=False, trt_shape_ranges=None, cpuinfo=None):
         check_precision(precision)
         check_tensorrt(use_tensorrt, use_gpu)
+        if precision == "bf16" and use_gpu and not use_tensorrt:
+            raise UnsupportedDeviceError("--precision bf16 is a CPU path: pass --use_gpu False (on the GPU: fp16)")
+        if precision == "bf16" and not use_gpu:
+            check_cpu_bf16(enable_mkldnn, ir_optim, cpuinfo)
         inputs = check_model_files(model_file, params_file)
         self.model_file = self.source = model_file
         self.params_file = params_file
+        self.input_name = inputs[0][0] if inputs else None
         self.input_shape = inputs[0][1] if inputs else None
         self.use_gpu = use_gpu
+        self.precision = precision
         self.cpu_threads = cpu_threads or usable_cpus()
         self.enable_mkldnn = enable_mkldnn and not use_gpu
-        if precision != "fp32" and not use_gpu and not (precision == "fp16" and self.enable_mkldnn):
+        if precision in ("fp16", "int8") and not use_gpu and not (precision == "fp16" and self.enable_mkldnn):
             logger.warning(f"--precision {precision} has no CPU path here: running fp32")
         settings = dict(gpu_mem=gpu_mem, ir_optim=ir_optim, precision=precision, use_tensorrt=use_tensorrt,
-                        trt_max_batch_size=trt_max_batch_size, disable_glog=disable_glog)
+                        trt_max_batch_size=trt_max_batch_size, disable_glog=disable_glog,
+                        trt_shape_ranges=trt_shape_ranges)
         self.memory_optim = self.wants_memory_optim(model_file, use_gpu)
         try:
             self.predictor = self._create(memory_optim=self.memory_optim, **settings)
@@ -79,7 +88,7 @@ class PaddlePredictor(Predictor):
         return bool(use_gpu) or not model_file.endswith(".json")
 
     def _create(self, memory_optim, gpu_mem, ir_optim, precision, use_tensorrt, trt_max_batch_size,
-                disable_glog):
+                disable_glog, trt_shape_ranges):
         from paddle import inference
         config = inference.Config(self.model_file, self.params_file)
         if self.use_gpu:
@@ -88,16 +97,10 @@ class PaddlePredictor(Predictor):
                 config.enable_tensorrt_engine(precision_mode=tensorrt_precision(precision),
                                               max_batch_size=int(trt_max_batch_size),
                                               min_subgraph_size=3)
+                if trt_shape_ranges:
+                    config.set_trt_dynamic_shape_info(*trt_shape_ranges)  # (min, max, opt), Paddle's order
         else:
-            config.disable_gpu()
-            config.set_cpu_math_library_num_threads(int(self.cpu_threads))
-            if self.enable_mkldnn:
-                config.set_mkldnn_cache_capacity(10)  # bounded cache of input shapes (PaddleVideo's value)
-                config.enable_mkldnn()
-                if precision == "fp16":
-                    config.enable_mkldnn_bfloat16()
-            else:
-                config.disable_mkldnn()
+            configure_cpu(config, self.cpu_threads, self.enable_mkldnn, precision)
         if memory_optim:
             config.enable_memory_optim()
         config.switch_ir_optim(bool(ir_optim))
@@ -124,7 +127,21 @@ class PaddlePredictor(Predictor):
 
     def describe(self):
         where = "GPU" if self.use_gpu else f"CPU, {self.cpu_threads} threads, oneDNN {'on' if self.enable_mkldnn else 'off'}"
-        return f"Paddle Inference ({where}, memory_optim {'on' if self.memory_optim else 'off'})"
+        return f"Paddle Inference ({where}, {self.precision}, memory_optim {'on' if self.memory_optim else 'off'})"
+
+
+def configure_cpu(config, cpu_threads: int, enable_mkldnn: bool, precision: str):
+    """CPU settings of a ``paddle.inference.Config``: threads, oneDNN, and oneDNN bfloat16 for bf16/fp16."""
+    config.disable_gpu()
+    config.set_cpu_math_library_num_threads(int(cpu_threads))
+    if not enable_mkldnn:
+        config.disable_mkldnn()
+        return config
+    config.set_mkldnn_cache_capacity(10)  # bounded cache of input shapes (PaddleVideo's value)
+    config.enable_mkldnn()
+    if precision in ("bf16", "fp16"):  # fp16: PaddleVideo's request for oneDNN bfloat16
+        config.enable_mkldnn_bfloat16()
+    return config
 
 
 class OnnxPredictor(Predictor):

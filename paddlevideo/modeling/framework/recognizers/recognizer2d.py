@@ -15,7 +15,12 @@ class Recognizer2D(BaseRecognizer):
     """
 
     def forward_net(self, imgs):
-        """``imgs [N, T, 3, H, W]`` -> ``[N*T, 3, H, W]`` -> backbone -> head(feature, T) -> ``[N, classes]``."""
+        """``imgs [N, T, 3, H, W]`` -> ``[N*T, 3, H, W]`` -> backbone -> head(feature, T) -> ``[N, classes]``.
+
+        T is read from the input: an int in dygraph; traced with a free view dimension (``InputSpec
+        [None, None, 3, H, W]``), ``to_static`` turns ``imgs.shape[1]`` into a run-time value, so one
+        export takes any view count.
+        """
         num_segs = imgs.shape[1]
         # Not reshape_ (PaddleVideo reshapes the caller's tensor in place); same values.
         imgs = paddle.reshape(imgs, [-1] + list(imgs.shape[2:]))

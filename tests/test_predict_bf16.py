@@ -1,0 +1,124 @@
+"""--precision bf16 (CPU oneDNN): feature detection, the clean refusal, the predictor config, the fp32 hint."""
+import numpy as np
+import pytest
+
+from test_predict import model, paddle_args, parse_results, predict  # noqa: F401  (module fixture)
+
+FLAGS_AMX = "fpu sse avx512f avx512_bf16 amx_bf16 amx_tile"
+FLAGS_ZEN3 = "fpu sse avx2 fma"
+
+
+def fake_cpuinfo(tmp_path, flags, name="cpuinfo"):
+    path = tmp_path / name
+    path.write_text(f"processor\t: 0\nmodel name\t: test cpu\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    return str(path)
+
+
+@pytest.fixture
+def cpu_without_bf16(tmp_path, monkeypatch):
+    from paddlevideo.inference import cpu_precision
+    monkeypatch.setattr(cpu_precision, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_ZEN3, "zen3"))
+
+
+@pytest.fixture
+def cpu_with_bf16(tmp_path, monkeypatch):
+    from paddlevideo.inference import cpu_precision
+    monkeypatch.setattr(cpu_precision, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_AMX, "spr"))
+
+
+def test_flags_are_read_from_cpuinfo(tmp_path):
+    from paddlevideo.inference.cpu_precision import bf16_flags, read_cpu_flags
+    assert bf16_flags(fake_cpuinfo(tmp_path, FLAGS_AMX, "a")) == ("avx512_bf16", "amx_bf16")
+    assert bf16_flags(fake_cpuinfo(tmp_path, "avx512f avx512_bf16", "b")) == ("avx512_bf16",)
+    assert bf16_flags(fake_cpuinfo(tmp_path, FLAGS_ZEN3, "c")) == ()
+    assert read_cpu_flags(str(tmp_path / "missing")) == frozenset()
+
+
+def test_refusals_name_the_reason(tmp_path):
+    from paddlevideo.inference.cpu_precision import check_cpu_bf16
+    from paddlevideo.inference.errors import UnsupportedDeviceError
+    from paddlevideo.utils.errors import UserError
+    zen3, amx = fake_cpuinfo(tmp_path, FLAGS_ZEN3, "z"), fake_cpuinfo(tmp_path, FLAGS_AMX, "s")
+    with pytest.raises(UnsupportedDeviceError, match="AVX512-BF16 or AMX-BF16.*use --precision fp32") as err:
+        check_cpu_bf16(True, True, zen3)
+    assert isinstance(err.value, UserError)  # run_cli prints one line and exits 2
+    with pytest.raises(UnsupportedDeviceError, match="--enable_mkldnn False"):
+        check_cpu_bf16(False, True, amx)
+    with pytest.raises(UnsupportedDeviceError, match="--ir_optim False"):
+        check_cpu_bf16(True, False, amx)
+    assert check_cpu_bf16(True, True, amx) == ("avx512_bf16", "amx_bf16")
+
+
+def test_cli_refuses_bf16_without_cpu_support(model, capsys, cpu_without_bf16):  # noqa: F811
+    code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False", "--precision", "bf16"))
+    assert code == 2 and "Current video file" not in out and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("predict.py: error: --precision bf16 needs a CPU with AVX512-BF16")
+
+
+def test_bf16_is_refused_for_onnx_and_tensorrt(model, capsys, cpu_with_bf16):  # noqa: F811
+    from paddlevideo.inference.device import tensorrt_precision
+    from paddlevideo.inference.errors import UnsupportedDeviceError
+    from test_export import DEMO_CFG, SMALL
+    argv = ["-c", DEMO_CFG, "-o", *SMALL, "-i", model["video"], "--onnx_file", model["onnx"], "--precision", "bf16"]
+    code, _, err = predict(capsys, argv)
+    assert code == 2 and err.strip().endswith("--precision bf16 applies to Paddle Inference (--model_file), "
+                                              "not to --onnx_file")
+    with pytest.raises(UnsupportedDeviceError, match="CPU"):
+        tensorrt_precision("bf16")
+
+
+class RecordingConfig:
+    """Stands in for ``paddle.inference.Config``: records the setters called."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, name):
+        return lambda *args: self.calls.append((name,) + args)
+
+
+@pytest.mark.parametrize("precision,mkldnn,expected", [
+    ("bf16", True, ["disable_gpu", "set_cpu_math_library_num_threads", "set_mkldnn_cache_capacity",
+                    "enable_mkldnn", "enable_mkldnn_bfloat16"]),
+    ("fp32", True, ["disable_gpu", "set_cpu_math_library_num_threads", "set_mkldnn_cache_capacity", "enable_mkldnn"]),
+    ("fp32", False, ["disable_gpu", "set_cpu_math_library_num_threads", "disable_mkldnn"]),
+])
+def test_cpu_predictor_config(precision, mkldnn, expected):
+    from paddlevideo.inference.predictors import configure_cpu
+    config = configure_cpu(RecordingConfig(), 2, mkldnn, precision)
+    assert [call[0] for call in config.calls] == expected
+    assert ("set_cpu_math_library_num_threads", 2) in config.calls
+
+
+def test_fp32_hint_only_where_bf16_runs(model, capsys, tmp_path, monkeypatch):  # noqa: F811
+    from paddlevideo.inference import cpu_precision
+    monkeypatch.setattr(cpu_precision, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_AMX, "spr"))
+    code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False"))
+    hints = [line for line in err.splitlines() if "hint:" in line]
+    assert code == 0 and len(parse_results(out)) == 1 and "hint" not in out  # stdout stays PaddleVideo's
+    assert len(hints) == 1 and hints[0].startswith("predict.py: hint: this CPU has avx512_bf16/amx_bf16: "
+                                                   "--precision bf16")
+    monkeypatch.setattr(cpu_precision, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_ZEN3, "zen3"))
+    code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False"))
+    assert code == 0 and "hint" not in err
+
+
+def test_bf16_keeps_top1_on_a_bf16_cpu(model, capsys):  # noqa: F811
+    """Runs only where the CPU has bf16: same class, score within 0.02, and the logits really differ
+    from fp32 (bf16 ran, not a silent fp32)."""
+    from paddlevideo.inference.cpu_precision import bf16_flags
+    from paddlevideo.inference.predictors import PaddlePredictor
+    from paddlevideo.inference.preprocess import build_preprocessor
+    from test_export import small_config
+    if not bf16_flags():
+        pytest.skip("this CPU has no AVX512-BF16/AMX-BF16")
+    _, out32, _ = predict(capsys, paddle_args(model, "--use_gpu", "False"))
+    code, out16, _ = predict(capsys, paddle_args(model, "--use_gpu", "False", "--precision", "bf16"))
+    (_, c32, s32), = parse_results(out32)
+    (_, c16, s16), = parse_results(out16)
+    assert code == 0 and c16 == c32 and abs(s16 - s32) <= 0.02
+    batch = build_preprocessor(small_config().INFERENCE)(model["video"])
+    fp32 = PaddlePredictor(model["pdmodel"], model["params"], disable_glog=True).run(batch)
+    bf16 = PaddlePredictor(model["pdmodel"], model["params"], precision="bf16", disable_glog=True).run(batch)
+    assert 1e-5 < np.abs(bf16 - fp32).max() / np.abs(fp32).max() < 0.05
