@@ -51,6 +51,9 @@ def parse_args(argv=None):
     parser.add_argument("-p", "--profiler_options", type=str, default=None,
                         help='profiler options, "key1=value1;key2=value2" (batch_range, profile_path, '
                              "exit_on_finished)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="train into an output_dir that already holds checkpoints, replacing them "
+                             "(without it such a run is refused: use --resume to continue it)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from the latest complete <model_name>_epoch_*.pdparams/.pdopt in "
                              "output_dir (sets resume_epoch)")
@@ -73,6 +76,12 @@ def _threads_per_process():
         os.environ["OMP_NUM_THREADS"] = str(max(1, usable_cpus() // local))
 
 
+def _launcher_rank() -> int:
+    """This process's rank as paddle.distributed.launch sets it (0 when not launched)."""
+    value = os.environ.get("PADDLE_TRAINER_ID", "0")
+    return int(value) if value.isdigit() else 0
+
+
 def run(args):
     import paddlevideo
     paddlevideo.setup_runtime()  # threads, MKL path and console logging, before Paddle is imported
@@ -89,18 +98,23 @@ def run(args):
     require_paddle(PROG)  # imports Paddle quietly, or says in one line how to install it
     from paddlevideo.tasks import output_dir_of, test_model, train_model
     from paddlevideo.tasks.checkpoints import latest_epoch
+    from paddlevideo.tasks.run_setup import claim_output_dir
     from paddlevideo.tasks.environment import init_distributed
     from paddlevideo.utils.dist_utils import set_random_seed
     from paddlevideo.utils.logger import setup_logger
     output_dir = output_dir_of(cfg)
-    logger = setup_logger(output_dir, name="paddlevideo", level=cfg.log_level.upper())
-    print_config(cfg, logger)
-    logger.info(describe_runtime())
     if args.resume and not args.test:
         epoch = latest_epoch(output_dir, cfg.model_name)
         if epoch == 0:
             raise ConfigError(f"--resume: no complete {cfg.model_name}_epoch_*.pdparams/.pdopt in {output_dir}")
         cfg.resume_epoch = epoch
+    lock = None  # held (rank 0) until the process ends; taken before anything is written into the folder
+    if not args.test:
+        lock = claim_output_dir(output_dir, cfg.model_name, resuming=bool(cfg.resume_epoch),
+                                overwrite=args.overwrite, rank=_launcher_rank())
+    logger = setup_logger(output_dir, name="paddlevideo", level=cfg.log_level.upper())
+    print_config(cfg, logger)
+    logger.info(describe_runtime())
 
     _, world_size = init_distributed()
     parallel = world_size > 1
@@ -111,12 +125,15 @@ def run(args):
         train_model(cfg, weights=args.weights, parallel=parallel, validate=args.validate, use_amp=args.amp,
                     amp_level=args.amp_level, max_iters=args.max_iters,
                     profiler_options=args.profiler_options, seed=args.seed)
+    del lock
 
 
 def main(argv=None):
     import warnings
-    # Paddle warns about a missing C++ compiler cache on import; it concerns custom-op builds only.
+    # Paddle warns about a missing C++ compiler cache on import (it concerns custom-op builds only), and
+    # at every training start that BatchNorm tracks global statistics (as PaddleVideo expects).
     warnings.filterwarnings("ignore", message="No ccache found")
+    warnings.filterwarnings("ignore", message="When training, we now always track global mean and variance")
     args = parse_args(argv)
     _threads_per_process()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -7,7 +7,7 @@
 import os
 import re
 
-from ..utils.save_load import CheckpointError, load, save
+from ..utils.save_load import CheckpointError, load, load_ckpt, save
 
 
 def epoch_prefix(output_dir: str, model_name: str, epoch: int) -> str:
@@ -37,15 +37,19 @@ def latest_epoch(output_dir: str, model_name: str) -> int:
 
 
 def load_resume(model, optimizer, output_dir: str, model_name: str, epoch: int) -> str:
-    """Load model and optimizer (with its LR scheduler state) saved after ``epoch``; returns the prefix."""
+    """Load model and optimizer (with its LR scheduler state) saved after ``epoch``; returns the prefix.
+
+    Resuming needs the very model that was saved: any missing or mis-shaped tensor (another depth or class
+    count) is a ``CheckpointError`` before the optimizer state is touched.
+    """
     prefix = epoch_prefix(output_dir, model_name, epoch)
-    params, opt_state = load(prefix + ".pdparams"), load(prefix + ".pdopt")
-    missing = [k for k in model.state_dict() if k not in params]
-    if missing:
-        raise CheckpointError(f"{prefix}.pdparams lacks {len(missing)} model tensors, e.g. {missing[:3]}: "
-                              "is it from another model or config?")
-    model.set_state_dict(params)
-    optimizer.set_state_dict(opt_state)
+    load_ckpt(model, prefix + ".pdparams", strict_shapes=True, only_may_differ=(), show_progress=False)
+    opt_state = load(prefix + ".pdopt")
+    try:
+        optimizer.set_state_dict(opt_state)
+    except (AssertionError, ValueError, KeyError, RuntimeError, TypeError) as err:
+        raise CheckpointError(f"{prefix}.pdopt does not fit this optimizer or model: {str(err).splitlines()[0]}; "
+                              "resume with the config the run was started with") from None
     return prefix
 
 

@@ -2,6 +2,7 @@
 import copy
 
 from ..loader import build_dataloader, build_dataset, build_pipeline
+from ..utils.config_check import setting
 
 _SPLITS = {"train": ("batch_size", True, True),
            "valid": ("valid_batch_size", False, False),
@@ -9,19 +10,14 @@ _SPLITS = {"train": ("batch_size", True, True),
 
 
 def split_batch_size(cfg, split: str) -> int:
-    """Per-process batch size of ``split``: ``DATASET.batch_size`` / ``valid_batch_size`` / ``test_batch_size``.
-
-    PaddleVideo's defaults: batch_size 8; valid falls back to batch_size; test to 8.
-    """
-    key = _SPLITS[split][0]
-    default = 8 if split != "valid" else cfg.DATASET.get("batch_size", 8)
-    return int(cfg.DATASET.get(key, default))
+    """Per-process batch size of ``split``: ``DATASET.batch_size`` / ``valid_batch_size`` / ``test_batch_size``."""
+    return int(setting(cfg, f"DATASET.{_SPLITS[split][0]}"))
 
 
 def split_num_workers(cfg, split: str) -> int:
-    workers = int(cfg.DATASET.get("num_workers", 0))
-    extra = {"valid": "valid_num_workers", "test": "test_num_workers"}.get(split)
-    return int(cfg.DATASET.get(extra, workers)) if extra else workers
+    """Loader workers of ``split``: ``DATASET.num_workers`` / ``valid_num_workers`` / ``test_num_workers``."""
+    key = {"train": "num_workers", "valid": "valid_num_workers", "test": "test_num_workers"}[split]
+    return int(setting(cfg, f"DATASET.{key}"))
 
 
 def build_split(cfg, split: str, seed=None):

@@ -4,6 +4,7 @@ import paddle
 
 from ..metrics import build_metric
 from ..modeling import build_model
+from ..utils.config_check import setting
 from ..utils.save_load import CheckpointError, load_ckpt
 from .data import build_split, split_batch_size
 from .environment import select_device
@@ -37,7 +38,7 @@ def test_model(cfg, weights, parallel=False):
     dataset, loader = build_split(cfg, "test")
     batch_size = split_batch_size(cfg, "test")
     metric = build_metric(cfg.METRIC, data_size=len(dataset), batch_size=batch_size,
-                          log_interval=int(cfg.METRIC.get("log_interval", 1)))
+                          log_interval=int(setting(cfg, "METRIC.log_interval")))
     logger.info(f"testing {weights} on {len(dataset)} clips")
     with epoch_bar(len(loader), "test", rank) as bar:
         for batch_id, data in enumerate(loader):

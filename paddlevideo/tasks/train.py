@@ -1,19 +1,21 @@
 """``train_model``: PaddleVideo's training loop (epochs, logs, validation, checkpoints, resume)."""
 import logging
-import hashlib
+import math
 import os
 import time
 
-import numpy as np
 import paddle
 
 from ..modeling import build_model
 from ..solver import build_lr, build_optimizer
 from ..solver.lr import lr_steps_per_iteration
 from ..utils.config import ConfigError, save_config
+from ..utils.config_check import setting
 from ..utils.logger import format_batch_log, format_epoch_log
 from ..utils.dist_utils import set_random_seed
+from ..utils.errors import UserError
 from ..utils.save_load import load_ckpt
+from ..utils.stop_signals import GracefulStop, StopRequested
 from .amp import amp_decorate, autocast, resolve_amp
 from .checkpoints import best_prefix, epoch_prefix, load_resume, remove_stale_temp_files, save_pair
 from .data import build_split
@@ -22,6 +24,8 @@ from .meters import EpochRecord, cuda_memory_text
 from .metrics_log import MetricsLog, step_fields
 from .profiler import StepProfiler
 from .progress import epoch_bar
+from .rank_sync import check_ranks_in_sync
+from .run_setup import resume_command
 from .seeding import rank_seed, seed_epoch
 from .validate import evaluate
 
@@ -33,11 +37,52 @@ def output_dir_of(cfg) -> str:
     return cfg.get("output_dir") or os.path.join("output", cfg.model_name)
 
 
+class TrainingDiverged(UserError, FloatingPointError):
+    """The loss or the learning rate became unusable (NaN, inf, negative): stop before the weights are."""
+
+
+class _StopAt(Exception):
+    """A stop signal reached the loop at a safe point: after ``step`` of 1-based ``epoch`` (None: at its end)."""
+
+    def __init__(self, epoch, step=None):
+        super().__init__(epoch, step)
+        self.epoch, self.step = epoch, step
+
+
 def make_train_state(max_iters=None, use_amp=False, amp_level=None, scaler=None, profiler_options=None,
-                     metrics_log=None) -> dict:
+                     metrics_log=None, stop=None, world_size=1) -> dict:
     """What ``train_one_epoch`` needs besides the model, optimizer and data."""
     return {"max_iters": max_iters, "use_amp": use_amp, "amp_level": amp_level, "scaler": scaler,
-            "profiler": StepProfiler(profiler_options), "metrics_log": metrics_log or MetricsLog(None)}
+            "profiler": StepProfiler(profiler_options), "metrics_log": metrics_log or MetricsLog(None),
+            "stop": stop or GracefulStop(signals=()), "world_size": world_size}
+
+
+def _check_finite(loss_value: float, lr: float, epoch: int, step: int):
+    if not math.isfinite(loss_value):
+        raise TrainingDiverged(f"the loss is {loss_value} at epoch {epoch} step {step}: training stopped before "
+                               "the weights were updated with it (the checkpoints so far are intact); lower "
+                               "OPTIMIZER.learning_rate or check the data")
+    if not math.isfinite(lr) or lr < 0:
+        raise TrainingDiverged(f"the learning rate is {lr} at epoch {epoch} step {step}: "
+                               "OPTIMIZER.learning_rate must give rates >= 0")
+
+
+def _batches(loader, stop, world_size, epoch):
+    """``enumerate(loader)``; a loader failure after a stop signal (its workers got the signal too) is
+    the stop, not an error."""
+    iterator = iter(loader)
+    index = 0
+    while True:
+        try:
+            data = next(iterator)
+        except StopIteration:
+            return
+        except Exception:
+            if stop.signum is not None:
+                raise _StopAt(epoch) from None
+            raise
+        yield index, data
+        index += 1
 
 
 def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank=0) -> EpochRecord:
@@ -45,13 +90,14 @@ def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank
     ``log_interval`` iterations and the epoch summary; steps ``scheduler`` per iteration (``iter_step``)
     or once at the end. Returns the ``EpochRecord`` (``.summary(batch_size)``: the epoch as data)."""
     record = EpochRecord()
-    log_interval = int(cfg.get("log_interval", 10))
+    log_interval = setting(cfg, "log_interval")
+    stop, world_size = state["stop"], state["world_size"]
     iter_step = lr_steps_per_iteration(cfg.OPTIMIZER.learning_rate)
     steps = len(loader) if state["max_iters"] is None else min(len(loader), state["max_iters"])
     model.train()
     tic = time.time()
     with epoch_bar(steps, f"epoch {epoch + 1}/{cfg.epochs}", rank) as bar:
-        for i, data in enumerate(loader):
+        for i, data in _batches(loader, stop, world_size, epoch + 1):
             if state["max_iters"] is not None and i >= state["max_iters"]:
                 break
             record.reader_time.update(time.time() - tic)
@@ -59,6 +105,8 @@ def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank
             with autocast(state["use_amp"], state["amp_level"]):
                 outputs = model(data, mode="train")
             loss = outputs["loss"]
+            # AMP's scaler skips steps whose scaled loss overflows; without it a non-finite loss is fatal.
+            _check_finite(float(loss) if state["scaler"] is None else 0.0, float(optimizer.get_lr()), epoch + 1, i)
             if state["scaler"] is not None:
                 scaled = state["scaler"].scale(loss)
                 scaled.backward()
@@ -83,6 +131,8 @@ def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank
                     latest, record.batch_time.val, record.reader_time.val, ips))
             if iter_step:
                 scheduler.step()
+            if stop.requested(world_size):
+                raise _StopAt(epoch + 1, i)
     if not iter_step and hasattr(scheduler, "step"):
         scheduler.step()
     summary = record.summary(loader.batch_sampler.batch_size)
@@ -92,44 +142,17 @@ def train_one_epoch(model, optimizer, scheduler, loader, epoch, cfg, state, rank
     return record
 
 
-def parameter_digest(model) -> str:
-    """SHA-256 of every trainable parameter's bytes (equal digests = identical weights).
-
-    BatchNorm running statistics are left out: each rank keeps its own (PaddleVideo uses plain
-    BatchNorm under DataParallel too); the checkpoints hold rank 0's.
-    """
-    digest = hashlib.sha256()
-    for name, param in model.named_parameters():
-        if param.stop_gradient:
-            continue
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(param.numpy()).tobytes())
-    return digest.hexdigest()
-
-
-def _check_ranks_in_sync(model, world_size):
-    """Log whether every rank ends with bitwise identical parameters (DataParallel keeps them so)."""
-    import paddle.distributed as dist
-    digest = parameter_digest(model)
-    mine = paddle.to_tensor(np.frombuffer(bytes.fromhex(digest[:16]), dtype=np.int32).copy())
-    gathered = []
-    dist.all_gather(gathered, mine)
-    digests = [t.numpy().tobytes().hex() for t in gathered]
-    if len(set(digests)) == 1:
-        logger.info(f"trainable parameters identical on all {world_size} ranks (sha256 {digests[0]}); "
-                    "BatchNorm statistics are per rank, rank 0's are saved")
-    else:
-        logger.warning(f"trainable parameters differ between ranks: {digests}")
-
-
 def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False, amp_level=None,
                 max_iters=None, profiler_options=None, seed=1234):
     """Train ``cfg.MODEL`` on ``cfg.DATASET.train`` for ``cfg.epochs`` epochs; returns ``(model, results)``.
 
-    ``weights``: fine-tune from this state dict (shape-mismatched tensors skipped with a warning).
+    ``weights``: fine-tune from this state dict (only ``head.fc`` may differ: another class count).
     ``cfg.resume_epoch = N``: continue after epoch N from ``<model_name>_epoch_0000N.pdparams/.pdopt``.
     ``parallel``: wrap in ``paddle.DataParallel`` (after ``init_parallel_env``).
-    Writes checkpoints and ``metrics.jsonl`` to ``output_dir_of(cfg)`` on rank 0 only.
+    Writes checkpoints, ``config.yaml`` and ``metrics.jsonl`` to ``output_dir_of(cfg)`` on rank 0 only;
+    ``config.yaml`` only once the run has started (a failed start leaves an earlier run's file alone).
+    SIGTERM/SIGINT stop at the next safe point with ``StopRequested`` (its message names the last complete
+    checkpoint and the command that resumes); a non-finite loss or a negative rate raise ``TrainingDiverged``.
 
     ``results`` (plain data, the same figures as ``metrics.jsonl``)::
 
@@ -143,78 +166,118 @@ def train_model(cfg, weights=None, parallel=False, validate=False, use_amp=False
     rank = paddle.distributed.get_rank() if parallel else 0
     world_size = paddle.distributed.get_world_size() if parallel else 1
     device = select_device()
-    model_name = cfg.model_name
     output_dir = output_dir_of(cfg)
-    resume_epoch = int(cfg.get("resume_epoch", 0) or 0)
+    resume_epoch = int(setting(cfg, "resume_epoch"))
     if resume_epoch and weights:
         raise ConfigError(f"resume_epoch={resume_epoch} and -w {weights} conflict: fine-tuning starts a new "
                           "run; drop one of them")
     if resume_epoch >= cfg.epochs:  # PaddleVideo skips every epoch and finishes; say so
         logger.warning(f"resume_epoch={resume_epoch} >= epochs={cfg.epochs}: nothing left to train")
+    logger.info(f"device: {device}, world size: {world_size}, output_dir: {output_dir}")
+    run = _start_run(cfg, weights, validate, use_amp, amp_level, seed, rank, world_size, device)
     if rank == 0:
-        os.makedirs(output_dir, exist_ok=True)
         save_config(cfg, output_dir)
-        stale = remove_stale_temp_files(output_dir, model_name)
+        stale = remove_stale_temp_files(output_dir, cfg.model_name)
         if stale:
             logger.warning(f"removed {len(stale)} partial checkpoint file(s) of an interrupted run: {stale}")
-    logger.info(f"device: {device}, world size: {world_size}, output_dir: {output_dir}")
+    with GracefulStop() as stop:
+        state = make_train_state(max_iters, run["use_amp"], run["amp_level"], run["scaler"], profiler_options,
+                                 MetricsLog(output_dir if rank == 0 else None), stop, world_size)
+        try:
+            results = _epochs(cfg, run, state, validate, resume_epoch, rank, output_dir)
+        except _StopAt as where:
+            raise StopRequested(stop.signum, _stop_message(stop, where, output_dir, cfg, world_size)) from None
+        finally:
+            state["profiler"].close()
+    if world_size > 1:
+        check_ranks_in_sync(run["model"], world_size)
+    logger.info(f"training {cfg.model_name} finished")
+    return run["model"], results
 
+
+def _start_run(cfg, weights, validate, use_amp, amp_level, seed, rank, world_size, device) -> dict:
+    """Model, loaders, scheduler and optimizer, with resumed or fine-tuning weights loaded."""
     set_random_seed(seed)  # model init: the same on every rank (DataParallel also broadcasts rank 0's)
     model = build_model(cfg.MODEL)
-    train_dataset, train_loader = build_split(cfg, "train", seed=rank_seed(seed, rank))
+    run = {"seed": seed}
+    run["train_dataset"], run["train_loader"] = build_split(cfg, "train", seed=rank_seed(seed, rank))
     if validate:
-        valid_dataset, valid_loader = build_split(cfg, "valid", seed=rank_seed(seed, rank))
-    if len(train_loader) == 0:
+        run["valid_dataset"], run["valid_loader"] = build_split(cfg, "valid", seed=rank_seed(seed, rank))
+    if len(run["train_loader"]) == 0:
         raise ConfigError(
-            f"{cfg.DATASET.train.get('file_path')}: {len(train_dataset)} training clips make no full batch of "
-            f"DATASET.batch_size={train_loader.batch_sampler.batch_size} per process x {world_size} "
-            "process(es) (the last incomplete batch is dropped); lower the batch size or add clips")
-    scheduler = build_lr(cfg.OPTIMIZER.learning_rate, len(train_loader))
+            f"{cfg.DATASET.train.get('file_path')}: {len(run['train_dataset'])} training clips make no full "
+            f"batch of DATASET.batch_size={run['train_loader'].batch_sampler.batch_size} per process x "
+            f"{world_size} process(es) (the last incomplete batch is dropped); lower the batch size or add clips")
+    scheduler = build_lr(cfg.OPTIMIZER.learning_rate, len(run["train_loader"]))
     optimizer = build_optimizer(cfg.OPTIMIZER, scheduler, model=model)
-    use_amp, amp_level = resolve_amp(use_amp, amp_level, device)
-    scaler = None
-    if use_amp:
-        model, optimizer, scaler = amp_decorate(model, optimizer, amp_level)
-
+    run["use_amp"], run["amp_level"] = resolve_amp(use_amp, amp_level, device)
+    run["scaler"] = None
+    if run["use_amp"]:
+        model, optimizer, run["scaler"] = amp_decorate(model, optimizer, run["amp_level"])
+    resume_epoch = int(setting(cfg, "resume_epoch"))
     if resume_epoch:
-        prefix = load_resume(model, optimizer, output_dir, model_name, resume_epoch)
+        prefix = load_resume(model, optimizer, output_dir_of(cfg), cfg.model_name, resume_epoch)
         logger.info(f"Resume from checkpoint: {prefix}")
     if weights:
-        load_ckpt(model, weights)
+        load_ckpt(model, weights, only_may_differ=("head.fc.",))
         logger.info(f"Finetune from checkpoint: {weights}")
-    if parallel:
+    if world_size > 1:
         model = paddle.DataParallel(model)
+    run.update(model=model, optimizer=optimizer, scheduler=scheduler)
+    return run
 
-    metrics_log = MetricsLog(output_dir if rank == 0 else None)
-    state = make_train_state(max_iters, use_amp, amp_level, scaler, profiler_options, metrics_log)
+
+def _epochs(cfg, run, state, validate, resume_epoch, rank, output_dir) -> dict:
+    """The epoch loop: train, save the epoch's checkpoint, then validate (and save the best)."""
+    model, optimizer, loader = run["model"], run["optimizer"], run["train_loader"]
+    save_interval, val_interval, log_interval = (setting(cfg, k) for k in ("save_interval", "val_interval",
+                                                                              "log_interval"))
     results = {"output_dir": output_dir, "epochs": [], "best_top1": None, "best_epoch": None}
     best = 0.0
     for epoch in range(cfg.epochs):
         if epoch < resume_epoch:
             logger.info(f"| epoch: [{epoch + 1}] <= resume_epoch: [{resume_epoch}], continue...")
             continue
-        seed_epoch(seed, epoch, rank)
-        train_loader.batch_sampler.set_epoch(epoch)
-        record = train_one_epoch(model, optimizer, scheduler, train_loader, epoch, cfg, state, rank)
-        entry = {"epoch": epoch + 1, "train": record.summary(train_loader.batch_sampler.batch_size)}
+        seed_epoch(run["seed"], epoch, rank)
+        loader.batch_sampler.set_epoch(epoch)
+        record = train_one_epoch(model, optimizer, run["scheduler"], loader, epoch, cfg, state, rank)
+        entry = {"epoch": epoch + 1, "train": record.summary(loader.batch_sampler.batch_size)}
         results["epochs"].append(entry)
         last = epoch == cfg.epochs - 1
-        if validate and (epoch % int(cfg.get("val_interval", 1)) == 0 or last):
-            result = evaluate(model, valid_loader, len(valid_dataset), epoch + 1, cfg.epochs,
-                              int(cfg.get("log_interval", 10)), use_amp, amp_level, max_iters, rank,
-                              metrics_log)
+        saved = rank == 0 and (epoch % save_interval == 0 or last)
+        if saved:  # before validation: an error there must not lose the epoch just trained
+            save_pair(model, optimizer, epoch_prefix(output_dir, cfg.model_name, epoch + 1))
+        if validate and (epoch % val_interval == 0 or last):
+            try:
+                result = evaluate(model, run["valid_loader"], len(run["valid_dataset"]), epoch + 1, cfg.epochs,
+                                  log_interval, state["use_amp"], state["amp_level"], state["max_iters"], rank,
+                                  state["metrics_log"], state["stop"], state["world_size"])
+            except BaseException:
+                if rank == 0 and not saved:
+                    save_pair(model, optimizer, epoch_prefix(output_dir, cfg.model_name, epoch + 1))
+                    logger.warning(f"validation failed: saved epoch {epoch + 1} first, so its training is kept")
+                raise
             entry["val"] = result
             if results["best_top1"] is None or result["top1"] > results["best_top1"]:
                 results["best_top1"], results["best_epoch"] = result["top1"], epoch + 1
             if result["top1"] > best:
                 best = result["top1"]
                 if rank == 0:
-                    save_pair(model, optimizer, best_prefix(output_dir, model_name))
+                    save_pair(model, optimizer, best_prefix(output_dir, cfg.model_name))
                 logger.info(f"Already save the best model (top1 acc){int(best * 10000) / 10000}")
-        if rank == 0 and (epoch % int(cfg.get("save_interval", 1)) == 0 or last):
-            save_pair(model, optimizer, epoch_prefix(output_dir, model_name, epoch + 1))
-    state["profiler"].close()
-    if world_size > 1:
-        _check_ranks_in_sync(model, world_size)
-    logger.info(f"training {model_name} finished")
-    return model, results
+        if not last and state["stop"].requested(state["world_size"]):
+            raise _StopAt(epoch + 1)
+    return results
+
+
+def _stop_message(stop, where, output_dir, cfg, world_size) -> str:
+    """Where training stopped, the last complete checkpoint and the command that resumes it."""
+    from .checkpoints import latest_epoch
+    at = f"epoch {where.epoch}" + (f" step {where.step}" if where.step is not None else " (end)")
+    epoch = latest_epoch(output_dir, cfg.model_name)
+    if epoch:
+        kept = f"last complete checkpoint: {epoch_prefix(output_dir, cfg.model_name, epoch)}.pdparams"
+        how = f"resume with: {resume_command(world_size=world_size)}"
+    else:
+        kept, how = "no epoch checkpoint was complete yet", "start again to train"
+    return f"training stopped by {stop.signal_name} at {at}; {kept}; {how}"

@@ -12,6 +12,7 @@ import paddle
 
 from ..metrics import EmptySetError, GatheredOutputs, topk_accuracy
 from ..utils.logger import format_batch_log, format_epoch_log
+from ..utils.stop_signals import StopRequested
 from .amp import autocast
 from .meters import EpochRecord, cuda_memory_text
 from .metrics_log import MetricsLog, step_fields
@@ -29,10 +30,12 @@ def exact_metrics(kept: dict) -> dict:
 
 @paddle.no_grad()
 def evaluate(model, loader, data_size: int, epoch: int, total_epochs: int, log_interval: int = 20,
-             use_amp: bool = False, amp_level=None, max_iters=None, rank: int = 0, metrics_log=None) -> dict:
+             use_amp: bool = False, amp_level=None, max_iters=None, rank: int = 0, metrics_log=None,
+             stop=None, world_size: int = 1) -> dict:
     """Run ``model(data, mode="valid")`` over ``loader``; log PaddleVideo's ``val`` lines; append the
     epoch's figures to ``metrics_log``; return them: ``{"loss", "top1", "top5", "lr": None, "batch_cost",
-    "reader_cost", "ips", "batch_cost_sum"}`` (``epoch`` is 1-based, as printed)."""
+    "reader_cost", "ips", "batch_cost_sum"}`` (``epoch`` is 1-based, as printed). ``stop``: a
+    ``GracefulStop`` checked after every batch."""
     model.eval()
     metrics_log = metrics_log or MetricsLog(None)
     gathered = GatheredOutputs(data_size)
@@ -52,6 +55,8 @@ def evaluate(model, loader, data_size: int, epoch: int, total_epochs: int, log_i
             record.batch_time.update(time.time() - tic)
             tic = time.time()
             bar.update(1)
+            if stop is not None and stop.requested(world_size):  # the epoch's checkpoint is already saved
+                raise StopRequested(stop.signum, f"validation of epoch {epoch} stopped by {stop.signal_name}")
             if i % log_interval == 0:
                 ips = data[0].shape[0] / max(record.batch_time.val, 1e-12)
                 logger.info(format_batch_log(epoch, total_epochs, "val", i, record.latest(with_lr=False),

@@ -219,3 +219,29 @@ def schema_table():
         lines.append("| " + " | ".join(f"`{row[0]}`" if i == 0 else str(cell).replace("|", "\\|")
                                        for i, cell in enumerate(row)) + " |")
     return "\n".join(lines)
+
+
+def setting(cfg, path: str):
+    """The value at dotted ``path`` in ``cfg``, or its declared default when the config does not set it
+    (for configs that did not go through ``check_config``, e.g. built in code). ``KeyError`` when the key
+    is neither set nor has a default."""
+    node, spec = cfg, SCHEMA
+    for part in path.split("."):
+        parent_spec, spec = spec, spec.children[part]
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            continue
+        if spec.default is NO_DEFAULT:
+            raise KeyError(path)
+        if callable(spec.default):
+            filled = dict(node)
+            _fill_defaults(filled, parent_spec)
+            return spec.default(filled)
+        return copy.deepcopy(spec.default)
+    return node
+
+
+def _fill_defaults(section: dict, spec):
+    for name, child in spec.children.items():
+        if name not in section and child.default is not NO_DEFAULT and not callable(child.default):
+            section[name] = copy.deepcopy(child.default)
