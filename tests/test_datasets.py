@@ -120,3 +120,10 @@ def test_missing_frame_dir_fails_with_name(tmp_path):
     ds = FrameDataset(lst, small_pipeline(FrameDecoder()), data_prefix=str(tmp_path), num_retries=1)
     with pytest.raises(SampleLoadError, match="frame folder not found: .*gone.mp4"):
         ds[0]
+
+
+def test_label_outside_the_class_count_names_the_line(tmp_path):
+    lst = write_list(tmp_path / "val.list", ["a.mp4 0", "b.mp4 3", "c.mp4 4"])
+    with pytest.raises(ListFileError, match=r"val.list:3: label 4 is outside the model's 4 classes \(0 to 3\)"):
+        VideoDataset(lst, Compose([]), num_classes=4)
+    assert len(VideoDataset(lst, Compose([]), num_classes=5)) == 3

@@ -140,3 +140,13 @@ def test_wrong_backbone_weights_divergence_and_negative_rates_stop_with_one_line
     _one_error_line(run_main("-c", cfg, "-o", f"output_dir={tmp_path / 'neg'}",
                              "-o", "OPTIMIZER.learning_rate.values=[-0.01, 0.001, 0.0001]"),
                     "learning rate", ">= 0")
+
+
+def test_a_list_label_beyond_the_class_count_stops_before_training(data, tmp_path):
+    lines = open(os.path.join(data, "train_frames.list")).read().splitlines()
+    bad = tmp_path / "train_frames.list"
+    bad.write_text("\n".join(lines[:2] + [lines[2].rsplit(" ", 1)[0] + " 9"] + lines[3:]) + "\n")
+    out = tmp_path / "out"
+    proc = run_main("-c", write_config(data, str(out), epochs=1), "-o", f"DATASET.train.file_path={bad}")
+    _one_error_line(proc, "train_frames.list:3: label 9 is outside the model's 4 classes (0 to 3)")
+    assert not any(n.endswith(".pdparams") for n in os.listdir(out))

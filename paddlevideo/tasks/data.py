@@ -31,6 +31,9 @@ def build_split(cfg, split: str, seed=None):
     dataset_cfg = copy.deepcopy(cfg.DATASET[split])
     if split == "test":
         dataset_cfg["test_mode"] = True
+    head = cfg.get("MODEL", {}).get("head") or {}
+    if "num_classes" in head and "num_classes" not in dataset_cfg:
+        dataset_cfg["num_classes"] = int(head["num_classes"])
     pipeline = build_pipeline(cfg.PIPELINE[split])
     dataset = build_dataset(dataset_cfg, pipeline)
     _, shuffle, drop_last = _SPLITS[split]

@@ -31,12 +31,16 @@ class BaseDataset(paddle.io.Dataset):
     ``test_mode`` (set by the test task, as PaddleVideo's ``cfg.DATASET.test.test_mode = True``)
     only changes the retry rule: training retries a failed sample with another random index (as
     PaddleVideo does); test mode retries the same sample, so a test set never silently swaps videos.
+    ``num_classes`` (given by the tasks from ``MODEL.head``): a label outside ``[0, num_classes)`` is an
+    error naming the list line, before any training or testing starts.
     """
 
     FORMAT = ""  # the expected list line, for error messages
 
-    def __init__(self, file_path, pipeline, num_retries=5, data_prefix=None, test_mode=False):
+    def __init__(self, file_path, pipeline, num_retries=5, data_prefix=None, test_mode=False,
+                 num_classes=None):
         super().__init__()
+        self.num_classes = num_classes
         self.file_path = file_path
         self.pipeline = pipeline if callable(pipeline) else Compose(pipeline)
         self.num_retries = max(1, int(num_retries))
@@ -63,7 +67,11 @@ class BaseDataset(paddle.io.Dataset):
         for line_no, line in enumerate(read_lines(self.file_path), start=1):
             fields = line.split()
             if fields:
-                info.append(self.parse_line(fields, line_no, line, len(info)))
+                record = self.parse_line(fields, line_no, line, len(info))
+                if self.num_classes is not None and not 0 <= record["labels"] < self.num_classes:
+                    raise self.bad_line(line_no, line, f"label {record['labels']} is outside the model's "
+                                                       f"{self.num_classes} classes (0 to {self.num_classes - 1})")
+                info.append(record)
         if not info:
             raise ListFileError(f"dataset list file has no samples: {self.file_path} (expected lines '{self.FORMAT}')")
         return info

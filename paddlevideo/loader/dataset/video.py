@@ -10,9 +10,10 @@ class VideoDataset(BaseDataset):
 
     FORMAT = "<path> <label>"
 
-    def __init__(self, file_path, pipeline, num_retries=5, data_prefix=None, test_mode=False, suffix=""):
+    def __init__(self, file_path, pipeline, num_retries=5, data_prefix=None, test_mode=False, suffix="",
+                 num_classes=None):
         self.suffix = suffix
-        super().__init__(file_path, pipeline, num_retries, data_prefix, test_mode)
+        super().__init__(file_path, pipeline, num_retries, data_prefix, test_mode, num_classes)
 
     def parse_line(self, fields, line_no, line, index):
         def error(why):
