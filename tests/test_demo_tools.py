@@ -113,6 +113,19 @@ def test_plot_log_cli_writes_png_and_rejects_bad_input(tmp_path):
     out = subprocess.run([sys.executable, os.path.join(ROOT, "tools/plot_log.py"), str(tmp_path / "missing.log")],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "log file not found" in out.stderr
+    malformed = tmp_path / "malformed.log"
+    malformed.write_text(log.read_text().replace("loss_avg: ", "loss_avg: 1.2.3", 1))
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools/plot_log.py"), str(malformed)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "is not a number" in out.stderr
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools/plot_log.py"), str(log), "-o",
+                          str(a_file / "curves.png")], capture_output=True, text=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "cannot write" in out.stderr
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools/plot_log.py"), str(log), "-o",
+                          str(tmp_path / "new" / "folder" / "curves.png")], capture_output=True, text=True)
+    assert out.returncode == 0 and (tmp_path / "new" / "folder" / "curves.png").is_file()
 
 
 def test_demo_summary_comes_from_metrics_records(tmp_path):

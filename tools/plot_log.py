@@ -30,8 +30,19 @@ class LogFormatError(UserError, ValueError):
     """The file holds no PaddleVideo training log lines or metrics records."""
 
 
+class OutputError(UserError, OSError):
+    """The PNG cannot be written where it was asked for."""
+
+
 class MissingPackageError(UserError, ImportError):
     """matplotlib is not installed."""
+
+
+def _number(text, where: str) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        raise LogFormatError(f"{where}: {text!r} is not a number") from None
 
 
 def parse_metrics(path: str) -> dict:
@@ -47,10 +58,12 @@ def parse_metrics(path: str) -> dict:
                 raise LogFormatError(f"{path}:{number}: not a JSON line ({err.msg})") from None
             if record.get("event") != "epoch" or record.get("mode") not in ("train", "val"):
                 continue
-            curves[record["mode"]][int(record["epoch"])] = {
-                k: float(record[k]) for k in ("loss", "top1", "top5") if record.get(k) is not None}
+            where = f"{path}:{number}"
+            epoch = int(_number(record.get("epoch"), where))
+            curves[record["mode"]][epoch] = {
+                k: _number(record[k], where) for k in ("loss", "top1", "top5") if record.get(k) is not None}
             if record["mode"] == "train" and record.get("lr") is not None:
-                curves["lr"][int(record["epoch"])] = float(record["lr"])
+                curves["lr"][epoch] = _number(record["lr"], where)
     if not curves["train"]:
         raise LogFormatError(f"{path} has no train epoch records: is it a main.py metrics.jsonl?")
     return curves
@@ -70,19 +83,20 @@ def parse_log(path: str) -> dict:
     """``{"train": {epoch: {metric: value}}, "val": {...}, "lr": {epoch: last lr}}`` from a training log."""
     curves = {"train": {}, "val": {}, "lr": {}}
     with open(path, "r", encoding="utf-8", errors="replace") as f:
-        for line in f:
+        for number, line in enumerate(f, 1):
+            where = f"{path}:{number}"
             line = re.sub(r"\x1b\[[0-9;]*m", "", line)  # strip terminal colours if any
             end = _END.search(line)
             if end:
                 epoch, mode, rest = int(end.group(1)), end.group(2), end.group(3)
-                values = {k[:-4]: float(v) for k, v in _PAIR.findall(rest) if k.endswith("_avg")}
+                values = {k[:-4]: _number(v, where) for k, v in _PAIR.findall(rest) if k.endswith("_avg")}
                 curves[mode][epoch] = values
                 continue
             batch = _BATCH.search(line)
             if batch:
                 values = dict(_PAIR.findall(batch.group(2)))
                 if "lr" in values:
-                    curves["lr"][int(batch.group(1))] = float(values["lr"])
+                    curves["lr"][int(batch.group(1))] = _number(values["lr"], where)
     if not curves["train"]:
         raise LogFormatError(f"{path} has no 'END epoch:N   train ...' lines: is it a main.py training log?")
     return curves
@@ -113,9 +127,13 @@ def plot_curves(curves: dict, out_png: str, title: str = "") -> str:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(out_png)), exist_ok=True)
-    fig.savefig(out_png, dpi=100)
-    plt.close(fig)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(out_png)), exist_ok=True)
+        fig.savefig(out_png, dpi=100)
+    except OSError as err:
+        raise OutputError(f"cannot write {out_png}: {err.strerror or err}") from None
+    finally:
+        plt.close(fig)
     return out_png
 
 
