@@ -1,6 +1,8 @@
 """Shared test fixtures: a real clip committed with the tests, generated clips, and the larger real videos
 in ../shared/data (tests using those skip when it is absent)."""
+import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -24,6 +26,7 @@ def shared_file(name: str) -> str:
     return path
 
 
+DEMO_CFG = os.path.join(ROOT, "configs", "recognition", "tsn", "tsn_demo.yaml")
 REAL_CLIP = os.path.join(ROOT, "tests", "data", "bigbuckbunny_2s.mp4")  # H.264 640x360, 50 frames
 
 
@@ -71,3 +74,67 @@ def make_video(tmp_path):
     def _make(name="clip.avi", **kwargs):
         return write_video(str(tmp_path / name), **kwargs)
     return _make
+
+
+# ---------------------------------------------------------------- main.py runs on a generated rawframes set
+def make_rawframes(root, per_class=6, num_frames=8, val_per_class=2, seed=0, size=(96, 72)):
+    """Write ``root/rawframes/<class>/<clip>/img_00001.jpg ...`` and ``train.list`` / ``val.list``.
+
+    Four visually distinct classes (red disc, green bars, blue checker, grey noise) with noise;
+    list lines are ``<frame_dir> <num_frames> <label>``. Returns the folder.
+    """
+    import cv2
+    from tools.make_demo_data import CLASSES, render_clip
+    rng = np.random.default_rng(seed)
+    frames_root = os.path.join(root, "rawframes")
+    lists = {"train": [], "val": []}
+    for label, name in enumerate(CLASSES):
+        for i in range(per_class):
+            rel = f"{name}/{name}_{i:03d}.avi"
+            folder = os.path.join(frames_root, rel)
+            os.makedirs(folder, exist_ok=True)
+            for t, frame in enumerate(render_clip(label, rng, num_frames, size[0], size[1])):
+                cv2.imwrite(os.path.join(folder, f"img_{t + 1:05d}.jpg"), frame)
+            lists["val" if i < val_per_class else "train"].append(f"{rel} {num_frames} {label}")
+    for split, lines in lists.items():
+        with open(os.path.join(root, f"{split}_frames.list"), "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+    return root
+
+
+def write_config(data_root, out_dir, path=None, epochs=2, batch_size=4, num_workers=0, test_num_seg=3,
+                 **top):
+    """The demo config pointed at ``data_root``, writing to ``out_dir``; returns the YAML path."""
+    import yaml
+    with open(DEMO_CFG, encoding="utf-8") as f:
+        cfg = yaml.safe_load(f)
+    for split, list_name in (("train", "train"), ("valid", "val"), ("test", "val")):
+        cfg["DATASET"][split]["data_prefix"] = os.path.join(data_root, "rawframes")
+        cfg["DATASET"][split]["file_path"] = os.path.join(data_root, f"{list_name}_frames.list")
+    cfg["DATASET"].update(batch_size=batch_size, valid_batch_size=batch_size, test_batch_size=2,
+                          num_workers=num_workers)
+    cfg["PIPELINE"]["test"]["sample"]["num_seg"] = test_num_seg
+    cfg.update(epochs=epochs, output_dir=out_dir, log_interval=1, save_interval=1)
+    cfg.update(top)
+    path = path or os.path.join(os.path.dirname(out_dir), "config.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(cfg, f, sort_keys=False)
+    return path
+
+
+def run_main(*args, cwd=ROOT, timeout=600, env=None):
+    """``python main.py ARGS`` in a subprocess; returns the CompletedProcess (text)."""
+    return subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def metrics_records(out_dir, event=None, mode=None):
+    """The records of ``<out_dir>/metrics.jsonl``, optionally only one ``event`` and ``mode``."""
+    with open(os.path.join(out_dir, "metrics.jsonl"), encoding="utf-8") as f:
+        records = [json.loads(line) for line in f]
+    return [r for r in records if event in (None, r["event"]) and mode in (None, r["mode"])]
+
+
+def epoch_values(out_dir, mode, name):
+    """``name`` of every ``epoch`` record of ``mode`` (``train`` or ``val``), in order."""
+    return [r[name] for r in metrics_records(out_dir, "epoch", mode)]

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from test_train import ROOT, make_rawframes, metrics_records, write_config
+from conftest import ROOT, make_rawframes, metrics_records, write_config
 
 
 def _launch(log_dir, *args, timeout=600):
@@ -50,7 +50,8 @@ def test_two_process_training_on_cpu(trained):
 
 def test_only_one_set_of_files(trained):
     names = sorted(os.listdir(trained["out"]))
-    expected = {"config.yaml", "paddlevideo.log", "metrics.jsonl", "TSN_demo_best.pdopt", "TSN_demo_best.pdparams"}
+    expected = {".lock", "config.yaml", "paddlevideo.log", "metrics.jsonl", "TSN_demo_best.pdopt",
+                "TSN_demo_best.pdparams"}
     expected |= {f"TSN_demo_epoch_{e:05d}.{ext}" for e in (1, 2) for ext in ("pdparams", "pdopt")}
     assert set(names) == expected, names
 

@@ -1,10 +1,9 @@
 """main.py's command line: PaddleVideo's flags, and one clear line (exit 2) for bad input."""
 import os
-import time
 
 import pytest
 
-from test_train import DEMO_CFG, ROOT, make_rawframes, run_main, write_config
+from conftest import DEMO_CFG, ROOT, make_rawframes, run_main, write_config
 
 
 def _one_error_line(proc, *needles):
@@ -16,11 +15,9 @@ def _one_error_line(proc, *needles):
         assert needle in lines[0]
 
 
-def test_help_is_fast_and_lists_paddlevideo_flags():
-    start = time.time()
+def test_help_lists_paddlevideo_flags():
     proc = run_main("--help")
     assert proc.returncode == 0
-    assert time.time() - start < 10
     for flag in ("-c CONFIG", "--config", "-o OVERRIDE", "--override", "--test", "-w WEIGHTS", "--weights",
                  "--validate", "--seed", "--amp", "--amp_level", "--max_iters", "-p PROFILER_OPTIONS",
                  "--profiler_options", "--resume"):

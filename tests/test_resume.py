@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from test_train import ROOT, make_rawframes, metrics_records, run_main, write_config
+from conftest import ROOT, make_rawframes, metrics_records, run_main, write_config
 
 import paddlevideo  # noqa: F401,E402  (before paddle)
 import paddle  # noqa: E402

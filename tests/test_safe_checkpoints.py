@@ -11,7 +11,7 @@ import pytest
 
 from paddlevideo.utils.save_load import CheckpointError, load
 
-from test_train import ROOT, make_rawframes, run_main, write_config
+from conftest import ROOT, make_rawframes, run_main, write_config
 
 
 class _RunsCommand:

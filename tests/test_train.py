@@ -1,88 +1,15 @@
-"""End-to-end training through main.py on a generated 4-class rawframes dataset (ResNet-18, 64x64).
-
-Also home of the dataset/config builders the other main.py tests import (``make_rawframes``,
-``write_config``, ``run_main``).
-"""
-import json
+"""End-to-end training through main.py on a generated 4-class rawframes dataset (ResNet-18, 64x64)."""
 import os
 import re
-import subprocess
-import sys
 
-import cv2
 import numpy as np
 import pytest
-import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEMO_CFG = os.path.join(ROOT, "configs", "recognition", "tsn", "tsn_demo.yaml")
-sys.path.insert(0, ROOT)
-from tools.make_demo_data import CLASSES, render_clip  # noqa: E402
-import paddlevideo  # noqa: E402,F401  (before paddle)
-import paddle  # noqa: E402
+import paddle
 
-from log_line_formats import (  # noqa: E402
+from conftest import epoch_values, make_rawframes, metrics_records, run_main, write_config
+from log_line_formats import (
     TEST_BATCH, TEST_FINISHED, TRAIN_END, TRAIN_STEP, VAL_END, VAL_STEP, assert_all_match)
-
-
-def make_rawframes(root, per_class=6, num_frames=8, val_per_class=2, seed=0, size=(96, 72)):
-    """Write ``root/rawframes/<class>/<clip>/img_00001.jpg ...`` and ``train.list`` / ``val.list``.
-
-    Four visually distinct classes (red disc, green bars, blue checker, grey noise) with noise;
-    list lines are ``<frame_dir> <num_frames> <label>``. Returns the folder.
-    """
-    rng = np.random.default_rng(seed)
-    frames_root = os.path.join(root, "rawframes")
-    lists = {"train": [], "val": []}
-    for label, name in enumerate(CLASSES):
-        for i in range(per_class):
-            rel = f"{name}/{name}_{i:03d}.avi"
-            folder = os.path.join(frames_root, rel)
-            os.makedirs(folder, exist_ok=True)
-            for t, frame in enumerate(render_clip(label, rng, num_frames, size[0], size[1])):
-                cv2.imwrite(os.path.join(folder, f"img_{t + 1:05d}.jpg"), frame)
-            lists["val" if i < val_per_class else "train"].append(f"{rel} {num_frames} {label}")
-    for split, lines in lists.items():
-        with open(os.path.join(root, f"{split}_frames.list"), "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-    return root
-
-
-def write_config(data_root, out_dir, path=None, epochs=2, batch_size=4, num_workers=0, test_num_seg=3,
-                 **top):
-    """The demo config pointed at ``data_root``, writing to ``out_dir``; returns the YAML path."""
-    with open(DEMO_CFG, encoding="utf-8") as f:
-        cfg = yaml.safe_load(f)
-    for split, list_name in (("train", "train"), ("valid", "val"), ("test", "val")):
-        cfg["DATASET"][split]["data_prefix"] = os.path.join(data_root, "rawframes")
-        cfg["DATASET"][split]["file_path"] = os.path.join(data_root, f"{list_name}_frames.list")
-    cfg["DATASET"].update(batch_size=batch_size, valid_batch_size=batch_size, test_batch_size=2,
-                          num_workers=num_workers)
-    cfg["PIPELINE"]["test"]["sample"]["num_seg"] = test_num_seg
-    cfg.update(epochs=epochs, output_dir=out_dir, log_interval=1, save_interval=1)
-    cfg.update(top)
-    path = path or os.path.join(os.path.dirname(out_dir), "config.yaml")
-    with open(path, "w", encoding="utf-8") as f:
-        yaml.safe_dump(cfg, f, sort_keys=False)
-    return path
-
-
-def run_main(*args, cwd=ROOT, timeout=600, env=None):
-    """``python main.py ARGS`` in a subprocess; returns the CompletedProcess (text)."""
-    return subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def metrics_records(out_dir, event=None, mode=None):
-    """The records of ``<out_dir>/metrics.jsonl``, optionally only one ``event`` and ``mode``."""
-    with open(os.path.join(out_dir, "metrics.jsonl"), encoding="utf-8") as f:
-        records = [json.loads(line) for line in f]
-    return [r for r in records if event in (None, r["event"]) and mode in (None, r["mode"])]
-
-
-def epoch_values(out_dir, mode, name):
-    """``name`` of every ``epoch`` record of ``mode`` (``train`` or ``val``), in order."""
-    return [r[name] for r in metrics_records(out_dir, "epoch", mode)]
 
 
 @pytest.fixture(scope="module")

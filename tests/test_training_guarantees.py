@@ -12,7 +12,7 @@ import pytest
 
 from paddlevideo.utils.save_load import load
 
-from test_train import ROOT, make_rawframes, run_main, write_config
+from conftest import ROOT, make_rawframes, run_main, write_config
 
 
 @pytest.fixture(scope="module")

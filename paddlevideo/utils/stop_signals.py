@@ -59,9 +59,10 @@ class GracefulStop:
         import paddle.distributed as dist
         flag = paddle.to_tensor([int(self.signum or 0)], dtype="int32")
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        if not local and int(flag) > 0:
-            self.signum = int(flag)
-        return int(flag) > 0
+        agreed = int(flag.numpy().reshape(-1)[0])
+        if not local and agreed > 0:
+            self.signum = agreed
+        return agreed > 0
 
     @property
     def signal_name(self) -> str:
