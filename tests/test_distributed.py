@@ -77,3 +77,39 @@ def test_distributed_test_counts_each_clip_once(trained, tmp_path):
     assert distributed["clips"] == alone["clips"] == 5
     assert distributed["avg_acc1"] == alone["avg_acc1"]
     assert abs(distributed["avg_acc1"] * 5 - round(distributed["avg_acc1"] * 5)) < 1e-4  # each clip counted once
+
+
+def test_sigterm_to_the_launcher_stops_both_ranks_at_one_step(trained, tmp_path):
+    """paddle.distributed.launch forwards SIGTERM (up to three times); both ranks stop together, each with the
+    one line, no traceback and no process left; the launcher itself exits with Paddle's status 15."""
+    import signal
+    import time
+    from paddlevideo.utils.save_load import load
+    data = os.path.dirname(trained["cfg"])
+    out = str(tmp_path / "out")
+    cfg = write_config(os.path.join(data, "data"), out, path=str(tmp_path / "cfg.yaml"), epochs=200, batch_size=2)
+    log_dir = str(tmp_path / "log")
+    cmd = [sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2", "--log_dir", log_dir,
+           os.path.join(ROOT, "main.py"), "-c", cfg]
+    launcher = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, OMP_NUM_THREADS="1"))
+    first = os.path.join(out, "TSN_demo_epoch_00002.pdparams")
+    deadline = time.time() + 300
+    while not os.path.exists(first) and launcher.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    assert os.path.exists(first) and launcher.poll() is None
+    launcher.send_signal(signal.SIGTERM)
+    launcher.communicate(timeout=120)
+    assert launcher.returncode == 15
+    stops = []
+    for rank in (0, 1):
+        log = _worker_log(log_dir, rank)
+        assert "Traceback" not in log, log[-3000:]
+        stops += re.findall(r"main.py: training stopped by SIGTERM at (epoch \d+(?: step \d+| \(end\)))", log)
+    assert len(stops) == 2 and stops[0] == stops[1], stops
+    assert "resume with: python -m paddle.distributed.launch --nproc_per_node 2" in _worker_log(log_dir, 0)
+    for name in os.listdir(out):
+        if name.endswith((".pdparams", ".pdopt")):
+            load(os.path.join(out, name))
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert cfg not in ps, "a rank or a loader worker outlived the stop"

@@ -2,7 +2,7 @@
 
 ``GracefulStop`` turns the first signal into a flag that the training loop reads between iterations, so a
 checkpoint being written is finished and the process exits with one line instead of Paddle's C++ dump.
-A second signal stops at once (Ctrl-C twice).
+A second Ctrl-C stops at once; a repeated SIGTERM does not hurry the stop.
 """
 import signal
 import threading
@@ -32,10 +32,13 @@ class GracefulStop:
         self.signals, self.signum, self._previous = tuple(signals), None, {}
 
     def _handle(self, signum, frame):
-        if self.signum is not None:  # the second signal: stop now
+        if self.signum is not None and signum == signal.SIGINT:  # Ctrl-C twice: stop now
             signal.signal(signum, self._previous.get(signum, signal.SIG_DFL))
             raise KeyboardInterrupt
-        self.signum = signum
+        # A repeated SIGTERM changes nothing: paddle.distributed.launch sends its workers up to three
+        # within half a second, and they must still stop together at the same step.
+        if self.signum is None:
+            self.signum = signum
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
