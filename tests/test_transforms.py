@@ -188,3 +188,14 @@ def test_pipelines_output_shapes():
     valid = Compose([Scale(short_size=40, fixed_ratio=False, do_round=True, backend="cv2"),
                      CenterCrop(32, do_round=False), Image2Array(), Normalization(MEAN, STD)])
     assert valid({"imgs": list(x)})["imgs"].shape == (3, 3, 32, 32)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: Scale(short_size=-5), r"Scale: short_size must be a positive integer \(pixels\), got -5"),
+    (lambda: CenterCrop(target_size=0), "CenterCrop: target_size must be a positive integer"),
+    (lambda: TenCrop(target_size=2.5), "TenCrop: target_size must be a positive integer"),
+    (lambda: MultiScaleCrop(target_size="224"), "MultiScaleCrop: target_size must be a positive integer"),
+])
+def test_bad_sizes_are_refused_when_the_op_is_built(build, message):
+    with pytest.raises(PipelineError, match=message):
+        build()

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..registry import PIPELINES
 from .base import PipelineOp
-from .frames import as_frames, check_backend, check_fits
+from .frames import as_frames, check_backend, check_fits, check_size
 
 
 @PIPELINES.register()
@@ -21,6 +21,7 @@ class CenterCrop(PipelineOp):
 
     def __init__(self, target_size, do_round=True, backend="pillow"):
         check_backend("CenterCrop", backend)
+        check_size("CenterCrop", "target_size", target_size)
         self.target_size, self.do_round, self.backend = target_size, do_round, backend
 
     def __call__(self, results):
@@ -53,6 +54,7 @@ class TenCrop(PipelineOp):
     """
 
     def __init__(self, target_size):
+        check_size("TenCrop", "target_size", target_size)
         self.target_size = target_size
 
     def __call__(self, results):
@@ -81,6 +83,7 @@ class ThreeCrop(PipelineOp):
     """
 
     def __init__(self, target_size):
+        check_size("ThreeCrop", "target_size", target_size)
         self.target_size = target_size
 
     def __call__(self, results):

@@ -31,6 +31,12 @@ def check_backend(op: str, backend: str):
         raise PipelineError(f"{op} backend must be 'pillow' or 'cv2', got '{backend}'")
 
 
+def check_size(op: str, name: str, value):
+    """A size argument must be a positive integer: refused when the op is built, not blamed on a video later."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PipelineError(f"{op}: {name} must be a positive integer (pixels), got {value!r}")
+
+
 def check_fits(op: str, w: int, h: int, tw: int, th: int):
     if w < tw or h < th:
         raise PipelineError(f"{op}: image {w}x{h} (w x h) is smaller than the crop {tw}x{th}")

@@ -7,7 +7,7 @@ import random
 
 from ..registry import PIPELINES
 from .base import PipelineOp
-from .frames import as_frames, check_backend, check_fits, resize_frames
+from .frames import as_frames, check_backend, check_fits, check_size, resize_frames
 
 
 def multi_scale_crop_box(w, h, target_size, scales, max_distort, fix_crop, allow_duplication,
@@ -54,6 +54,7 @@ class MultiScaleCrop(PipelineOp):
     def __init__(self, target_size, scales=None, max_distort=1, fix_crop=True, allow_duplication=False,
                  more_fix_crop=True, backend="pillow"):
         check_backend("MultiScaleCrop", backend)
+        check_size("MultiScaleCrop", "target_size", target_size)
         self.target_size = target_size
         self.scales = scales if scales else [1, .875, .75, .66]
         self.max_distort, self.fix_crop = max_distort, fix_crop
@@ -83,6 +84,7 @@ class RandomCrop(PipelineOp):
     """
 
     def __init__(self, target_size):
+        check_size("RandomCrop", "target_size", target_size)
         self.target_size = target_size
 
     def __call__(self, results):

@@ -2,7 +2,7 @@
 from ..registry import PIPELINES
 from .base import PipelineOp
 from .errors import PipelineError
-from .frames import as_frames, check_backend, resize_frames
+from .frames import as_frames, check_backend, check_size, resize_frames
 
 
 def scale_size(w, h, short_size, fixed_ratio=True, keep_ratio=None, do_round=False):
@@ -53,6 +53,7 @@ class Scale(PipelineOp):
         if fixed_ratio and keep_ratio:
             raise PipelineError("Scale: fixed_ratio and keep_ratio cannot both be true")
         check_backend("Scale", backend)
+        check_size("Scale", "short_size", short_size)
         self.short_size = short_size
         self.fixed_ratio, self.keep_ratio, self.do_round = fixed_ratio, keep_ratio, do_round
         self.backend = backend
