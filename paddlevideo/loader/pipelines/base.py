@@ -1,6 +1,8 @@
 """``PipelineOp``: the base of every pipeline op; it keeps the constructor arguments for ``repr``."""
 import inspect
 
+from .frames import as_frames, check_fits, check_size
+
 
 class PipelineOp:
     """Base class of the pipeline ops: ``repr(op)`` shows the class and every constructor parameter.
@@ -32,3 +34,19 @@ class PipelineOp:
     def __repr__(self):
         params = ", ".join(f"{name}={value!r}" for name, value in self.init_params.items())
         return f"{type(self).__name__}({params})"
+
+
+class SquareCropOp(PipelineOp):
+    """An op that cuts ``target_size x target_size`` crops (TenCrop, ThreeCrop, RandomCrop)."""
+
+    def __init__(self, target_size):
+        check_size(type(self).__name__, "target_size", target_size)
+        self.target_size = target_size
+
+    def frames_that_fit(self, results):
+        """``(frames [T, H, W, C], H, W, target_size)``; a ``PipelineError`` when a frame is smaller."""
+        frames = as_frames(results.get("imgs"), type(self).__name__)
+        h, w = frames.shape[1:3]
+        t = self.target_size
+        check_fits(type(self).__name__, w, h, t, t)
+        return frames, h, w, t

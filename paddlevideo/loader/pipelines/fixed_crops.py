@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 
 from ..registry import PIPELINES
-from .base import PipelineOp
+from .base import PipelineOp, SquareCropOp
 from .frames import as_frames, check_backend, check_fits, check_size
 
 
@@ -42,7 +42,7 @@ def ten_crop_offsets(w, h, t):
 
 
 @PIPELINES.register()
-class TenCrop(PipelineOp):
+class TenCrop(SquareCropOp):
     """Five ``target_size`` crops and their mirror images (PaddleVideo's test-time views).
 
     Order: for each box (UL, UR, LL, LR, C; ``ten_crop_offsets``) the T crops, then the same T crops
@@ -53,15 +53,9 @@ class TenCrop(PipelineOp):
     Modified keys: ``imgs`` -> uint8 ``[10*T, target_size, target_size, 3]`` array.
     """
 
-    def __init__(self, target_size):
-        check_size("TenCrop", "target_size", target_size)
-        self.target_size = target_size
-
     def __call__(self, results):
-        frames = as_frames(results.get("imgs"), "TenCrop")
-        n, h, w, c = frames.shape
-        t = self.target_size
-        check_fits("TenCrop", w, h, t, t)
+        frames, h, w, t = self.frames_that_fit(results)
+        n, c = frames.shape[0], frames.shape[3]
         out = np.empty((10 * n, t, t, c), dtype=frames.dtype)
         for k, (x, y) in enumerate(ten_crop_offsets(w, h, t)):
             out[2 * k * n:(2 * k + 1) * n] = frames[:, y:y + t, x:x + t]
@@ -72,7 +66,7 @@ class TenCrop(PipelineOp):
 
 
 @PIPELINES.register()
-class ThreeCrop(PipelineOp):
+class ThreeCrop(SquareCropOp):
     """Three ``target_size`` crops along the long side (start, end, middle), centred on the short side.
 
     PaddleVideo's TSN has no ThreeCrop; the box order follows its ``UniformCrop`` (0, 2*step, step).
@@ -82,15 +76,8 @@ class ThreeCrop(PipelineOp):
     Modified keys: ``imgs`` -> uint8 ``[3*T, target_size, target_size, 3]`` array, box by box.
     """
 
-    def __init__(self, target_size):
-        check_size("ThreeCrop", "target_size", target_size)
-        self.target_size = target_size
-
     def __call__(self, results):
-        frames = as_frames(results.get("imgs"), "ThreeCrop")
-        h, w = frames.shape[1:3]
-        t = self.target_size
-        check_fits("ThreeCrop", w, h, t, t)
+        frames, h, w, t = self.frames_that_fit(results)
         if w >= h:
             step, y = (w - t) // 2, (h - t) // 2
             boxes = [(0, y), (2 * step, y), (step, y)]

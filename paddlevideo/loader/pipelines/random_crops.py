@@ -6,8 +6,8 @@ seed gives the same boxes.
 import random
 
 from ..registry import PIPELINES
-from .base import PipelineOp
-from .frames import as_frames, check_backend, check_fits, check_size, resize_frames
+from .base import PipelineOp, SquareCropOp
+from .frames import as_frames, check_backend, check_size, resize_frames
 
 
 def multi_scale_crop_box(w, h, target_size, scales, max_distort, fix_crop, allow_duplication,
@@ -75,7 +75,7 @@ class MultiScaleCrop(PipelineOp):
 
 
 @PIPELINES.register()
-class RandomCrop(PipelineOp):
+class RandomCrop(SquareCropOp):
     """Random ``target_size`` square crop, the same box for every frame.
 
     Required keys: ``imgs``: uint8 RGB ``[T, H, W, 3]`` array or list of T ``[H, W, 3]`` arrays.
@@ -83,15 +83,8 @@ class RandomCrop(PipelineOp):
     Modified keys: ``imgs`` -> uint8 ``[T, target_size, target_size, 3]`` array (a view of the input).
     """
 
-    def __init__(self, target_size):
-        check_size("RandomCrop", "target_size", target_size)
-        self.target_size = target_size
-
     def __call__(self, results):
-        frames = as_frames(results.get("imgs"), "RandomCrop")
-        h, w = frames.shape[1:3]
-        t = self.target_size
-        check_fits("RandomCrop", w, h, t, t)
+        frames, h, w, t = self.frames_that_fit(results)
         x1 = random.randint(0, w - t)
         y1 = random.randint(0, h - t)
         results["imgs"] = frames[:, y1:y1 + t, x1:x1 + t]

@@ -12,27 +12,23 @@ def scale_size(w, h, short_size, fixed_ratio=True, keep_ratio=None, do_round=Fal
     """
     if (w <= h and w == short_size) or (h <= w and h == short_size):
         return None
-    if w <= h:
-        ow = short_size
-        if fixed_ratio:
-            oh = int(short_size * 4.0 / 3.0)
-        elif keep_ratio is False:
-            oh = short_size
-        else:
-            scale_factor = short_size / w
-            oh = int(h * float(scale_factor) + 0.5) if do_round else int(h * short_size / w)
-            ow = int(w * float(scale_factor) + 0.5) if do_round else short_size
+    if w <= h:  # portrait (and square): the short side is the width
+        ow, oh = _short_then_long(w, h, short_size, fixed_ratio, keep_ratio, do_round)
     else:
-        oh = short_size
-        if fixed_ratio:
-            ow = int(short_size * 4.0 / 3.0)
-        elif keep_ratio is False:
-            ow = short_size
-        else:
-            scale_factor = short_size / h
-            oh = int(h * float(scale_factor) + 0.5) if do_round else short_size
-            ow = int(w * float(scale_factor) + 0.5) if do_round else int(w * short_size / h)
+        oh, ow = _short_then_long(h, w, short_size, fixed_ratio, keep_ratio, do_round)
     return ow, oh
+
+
+def _short_then_long(short, long, short_size, fixed_ratio, keep_ratio, do_round):
+    """New ``(short side, long side)``; one orientation of ``scale_size``, same float operations."""
+    if fixed_ratio:
+        return short_size, int(short_size * 4.0 / 3.0)
+    if keep_ratio is False:
+        return short_size, short_size
+    scale_factor = short_size / short
+    if do_round:
+        return int(short * float(scale_factor) + 0.5), int(long * float(scale_factor) + 0.5)
+    return short_size, int(long * short_size / short)
 
 
 @PIPELINES.register()
