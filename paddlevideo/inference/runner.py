@@ -138,6 +138,8 @@ class VideoPredictor:
         if not arrays:
             return []
         batch = np.concatenate(arrays, axis=0)
+        del arrays
+        release_free_heap()  # the decoded frames and crops: give their memory back before the model runs
         start = time.perf_counter()
         logits = self.predictor.run(batch)
         self.times.seconds["inference"] += time.perf_counter() - start
@@ -207,6 +209,26 @@ def run_predict(args, program="predict.py") -> int:
               f"(first: {runner.failures[0]['file']})", file=sys.stderr)
         return 2
     return 0
+
+
+def release_free_heap():
+    """Return the C heap's free memory to the OS (glibc ``malloc_trim``; a no-op elsewhere).
+
+    Preprocessing allocates ~250 frame-sized buffers; glibc keeps their freed memory mapped, which
+    adds ~150-250 MB to the peak of the model run that follows. Costs well under a millisecond.
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
 
 
 def _warm_up(runner, path):
