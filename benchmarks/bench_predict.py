@@ -49,7 +49,7 @@ def parse_args():
     parser.add_argument("--slow_warmup", action="store_true", help="also warm up the native and dygraph paths")
     parser.add_argument("--e2e", action="store_true", help="time tools/predict.py end to end (see above)")
     parser.add_argument("--videos", default=",".join(E2E_VIDEOS), help="--e2e: comma-separated videos")
-    parser.add_argument("--configs", default="fp32:0,fp32:50,bf16:0,bf16:50",
+    parser.add_argument("--configs", default="fp32:0,fp32:25,bf16:0,bf16:25",
                         help="--e2e: comma-separated PRECISION:VIEW_CHUNK")
     parser.add_argument("--demo_model", default=None, help="--e2e: also this exported X.pdmodel (X.yml beside)")
     parser.add_argument("--worker", nargs=4, metavar=("PATH", "THREADS", "WORKDIR", "REPEATS_WARMUP"),
@@ -229,6 +229,8 @@ def e2e_main(args):
     """Steady s/video, peak RSS, top-1 per (model, video, config); first-video wall per config; ratios."""
     configs = [(c.split(":")[0], int(c.split(":")[1])) for c in args.configs.split(",") if c]
     videos = [v for v in args.videos.split(",") if os.path.isfile(v)]
+    gemm = {}
+    measure_gemm([common.usable_threads()], gemm, "start of run")
     workdir = tempfile.mkdtemp(prefix="bench_e2e_")
     try:
         export_resnet50(workdir, "NCHW", False, log)
@@ -251,6 +253,7 @@ def e2e_main(args):
                 log(f"[{rep}] cold process {prec} chunk {chunk}: {r}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    measure_gemm([common.usable_threads()], gemm, "end of run")
     e2e_report(runs, cold, configs)
 
 

@@ -42,6 +42,12 @@ def time_best(fn, repeats: int = 3, warmup: int = 1) -> float:
     return best
 
 
+def usable_threads() -> int:
+    """The CPU count this process may use (what predict.py's ``--cpu_threads`` defaults to)."""
+    from paddlevideo.utils.runtime import usable_cpus
+    return usable_cpus()
+
+
 def machine_line() -> str:
     """One line naming the CPU, usable cores and thread settings, printed at the top of each benchmark."""
     from paddlevideo.utils.runtime import describe_runtime

@@ -237,4 +237,6 @@ def _warm_up(runner, path):
         batch = runner.preprocessor(path)
     except UserError:
         return  # the timed run reports it
-    runner.predictor.run(np.concatenate([batch] * runner.batch_size, axis=0))
+    batch = np.concatenate([batch] * runner.batch_size, axis=0)
+    release_free_heap()
+    runner.predictor.run(batch)

@@ -11,7 +11,7 @@ import numpy as np
 from .errors import InferenceError
 from .predictors import Predictor
 
-DEFAULT_VIEW_CHUNK = 50  # measured: see docs/predict.md "Views in chunks"
+DEFAULT_VIEW_CHUNK = 25  # measured: see docs/predict.md "Views in chunks"
 
 
 def check_view_chunk(view_chunk: int) -> int:
