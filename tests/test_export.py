@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, write_video
+from conftest import REAL_CLIP
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_CFG = os.path.join(ROOT, "configs", "recognition", "tsn", "tsn_demo.yaml")
@@ -42,9 +42,8 @@ def make_checkpoint(path, num_classes=4, seed=0):
 
 
 def sample_video(tmp_dir):
-    """../shared/data/example.avi when present, else a generated clip."""
-    real = os.path.join(SHARED_DATA, "example.avi")
-    return real if os.path.isfile(real) else write_video(os.path.join(str(tmp_dir), "gen.avi"), num_frames=40)
+    """A real H.264 clip committed with the tests (``tmp_dir`` is kept for callers)."""
+    return REAL_CLIP
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, write_video
+from conftest import REAL_CLIP, write_video
 from test_export import DEMO_CFG, ROOT, SMALL, load_tool, make_checkpoint, small_config
 
 LINE_FILE = re.compile(r"^Current video file: (.+)$")
@@ -26,14 +26,13 @@ def model(tmp_path_factory):
     make_checkpoint(tmp / "small.pdparams", seed=1)
     export_model(small_config(), str(tmp / "small.pdparams"), str(tmp / "inf"), "small",
                  formats=("pdmodel", "json"), onnx=True)
-    real = os.path.join(SHARED_DATA, "example.avi")
-    video = real if os.path.isfile(real) else write_video(str(tmp / "gen.avi"), num_frames=40)
+    video = REAL_CLIP  # real H.264, committed with the tests
     # PaddleVideo's kind of export: a fixed view count (all 30 views at once)
     export_model(small_config(), str(tmp / "small.pdparams"), str(tmp / "fixed"), "small", onnx=True,
                  fixed_views=True)
     prefix = str(tmp / "inf" / "small")
-    return {"tmp": tmp, "fixed": str(tmp / "fixed" / "small"), "video": video, "pdmodel": prefix + ".pdmodel", "params": prefix + ".pdiparams",
-            "json": prefix + ".json", "onnx": prefix + ".onnx"}
+    return {"tmp": tmp, "fixed": str(tmp / "fixed" / "small"), "video": video, "pdmodel": prefix + ".pdmodel",
+            "params": prefix + ".pdiparams", "json": prefix + ".json", "onnx": prefix + ".onnx"}
 
 
 def paddle_args(m, *extra):

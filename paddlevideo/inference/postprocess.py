@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from ..utils.atomic import atomic_write
+from ..utils.text_files import read_lines
 from .errors import InferenceError
 
 
@@ -75,14 +76,13 @@ def load_label_list(path: str) -> dict:
     if not os.path.isfile(path):
         raise InferenceError(f"label list not found: {path}")
     names = {}
-    with open(path, "r", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            fields = line.split(maxsplit=1)
-            if len(fields) != 2 or not fields[0].lstrip("-").isdigit():
-                raise InferenceError(f"{path} line {lineno}: expected '<class index> <name>', got {line.strip()!r}")
-            names[int(fields[0])] = fields[1].strip()
+    for lineno, line in enumerate(read_lines(path), 1):
+        if not line.strip():
+            continue
+        fields = line.split(maxsplit=1)
+        if len(fields) != 2 or not fields[0].lstrip("-").isdigit():
+            raise InferenceError(f"{path} line {lineno}: expected '<class index> <name>', got {line.strip()!r}")
+        names[int(fields[0])] = fields[1].strip()
     return names
 
 

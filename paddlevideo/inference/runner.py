@@ -3,6 +3,7 @@
 files -> (preprocess each, stack ``batch_size`` of them) -> predictor -> softmax/top-k -> printed lines,
 with per-stage timing (``--enable_benchmark``), a progress bar for several files, and ``--output_json``.
 """
+import os
 import sys
 import time
 
@@ -16,6 +17,7 @@ from .errors import InferenceError
 from .inputs import collect_videos
 from .model_files import check_input_shape
 from .model_setup import resolve_model_setup
+from .model_yml import ordered_labels
 from .view_chunks import DEFAULT_VIEW_CHUNK, check_view_chunk, with_view_chunks
 from .postprocess import format_result, load_label_list, postprocess, write_json
 
@@ -117,6 +119,7 @@ class VideoPredictor:
         self.program = program
         self.times = StageTimes()
         self.failures = []
+        self._labels_checked = False
         check_input_shape(predictor.input_shape, preprocessor.input_shape, predictor.source, source)
 
     def _preprocess(self, files):
@@ -144,6 +147,9 @@ class VideoPredictor:
         logits = self.predictor.run(batch)
         self.times.seconds["inference"] += time.perf_counter() - start
         start = time.perf_counter()
+        if self.label_names is not None and not self._labels_checked:
+            ordered_labels(self.label_names, logits.shape[-1], "given")  # names for every class, or stop
+            self._labels_checked = True
         results = postprocess(logits, kept, self.top_k, self.label_names)
         for result in results:
             self.echo(format_result(result))
@@ -171,7 +177,12 @@ def run_predict(args, program="predict.py") -> int:
     """The whole predict command; returns the exit status (2 when any video failed)."""
     if args.batch_size < 1:
         raise InferenceError(f"--batch_size must be at least 1, got {args.batch_size}")
+    for flag, value in (("--top_k", args.top_k), ("--cpu_threads", args.cpu_threads)):
+        if value is not None and value < 1:
+            raise InferenceError(f"{flag} must be at least 1, got {value}")
     check_view_chunk(args.view_chunk)
+    if args.output_json:
+        check_output_file(args.output_json, "--output_json")  # before any video is predicted
     model_file = getattr(args, "onnx_file", None) or getattr(args, "model_file", None)
     setup = resolve_model_setup(args.config, args.override, model_file, program)
     print(f"Inference model({setup.model_name})...")
@@ -203,12 +214,33 @@ def run_predict(args, program="predict.py") -> int:
         if args.enable_benchmark:
             extra["benchmark_ms_per_video"] = {k: v / max(runner.times.videos, 1) * 1000
                                                for k, v in runner.times.seconds.items()}
-        write_json(results, args.output_json, extra)
+        try:
+            write_json(results, args.output_json, extra)
+        except OSError as err:
+            print(f"{program}: error: the results above stand, but {args.output_json} was not written: "
+                  f"{err.strerror or err}", file=sys.stderr)
+            return 2
     if runner.failures:
         print(f"{program}: error: {len(runner.failures)} of {len(files)} videos failed "
               f"(first: {runner.failures[0]['file']})", file=sys.stderr)
         return 2
     return 0
+
+
+def check_output_file(path: str, flag: str):
+    """Refuse an output path that cannot be written (a folder, a place under a file, no permission)
+    before the long work starts."""
+    if os.path.isdir(path):
+        raise InferenceError(f"{flag} {path} is a folder; expected a file name such as "
+                             f"{os.path.join(path, 'results.json')}")
+    folder = os.path.dirname(os.path.abspath(path))
+    existing = folder
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise InferenceError(f"{flag} {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise InferenceError(f"{flag} {path}: no permission to write there")
 
 
 def release_free_heap():
