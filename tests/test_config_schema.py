@@ -249,7 +249,7 @@ _DICT_METHODS = {"get", "items", "keys", "values", "copy", "update", "pop", "set
 
 
 def _reads():
-    """``(file, dotted key)`` for every ``cfg.A.b`` / ``cfg.A.get("b")`` read of the whole config."""
+    """``(file, dotted key)`` for every ``cfg.A.b`` / ``cfg.A.get("b")`` / ``setting(cfg, "A.b")`` read."""
     found = set()
     for pattern in _SOURCES:
         for path in glob.glob(os.path.join(ROOT, pattern)):
@@ -257,6 +257,8 @@ def _reads():
                 text = f.read()
             for chain, key in re.findall(r"\bcfg((?:\.[A-Za-z_]\w*)*)\.get\(\s*[\"'](\w+)[\"']", text):
                 found.add((os.path.relpath(path, ROOT), ".".join(chain.strip(".").split(".") + [key]).strip(".")))
+            for dotted in re.findall(r"\bsetting\(\s*cfg\s*,\s*f?[\"']([\w.]+)[\"']", text):
+                found.add((os.path.relpath(path, ROOT), dotted))
             for chain in re.findall(r"\bcfg((?:\.[A-Za-z_]\w*)+)", text):
                 parts = [p for p in chain.strip(".").split(".")]
                 cut = next((i for i, p in enumerate(parts) if p in _DICT_METHODS), len(parts))
