@@ -1,5 +1,6 @@
 """Shared test fixtures: a real clip committed with the tests, generated clips, and the larger real videos
 in ../shared/data (tests using those skip when it is absent)."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -138,3 +139,37 @@ def metrics_records(out_dir, event=None, mode=None):
 def epoch_values(out_dir, mode, name):
     """``name`` of every ``epoch`` record of ``mode`` (``train`` or ``val``), in order."""
     return [r[name] for r in metrics_records(out_dir, "epoch", mode)]
+
+
+# ---------------------------------------------------------------- small exported models (export / predict tests)
+SMALL = ["INFERENCE.num_seg=3"]  # demo config: ResNet-18, 64x64 crops, 4 classes -> input [N, 30, 3, 64, 64]
+
+
+def load_tool(relpath, name):
+    """Import the script ``ROOT/relpath`` as module ``name`` (registered, so worker processes can unpickle
+    its functions by module name)."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, relpath))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def small_config(num_classes=4):
+    from paddlevideo.utils.config import get_config
+    cfg = get_config(DEMO_CFG, overrides=SMALL, show=False)
+    cfg.MODEL.head.num_classes = num_classes
+    cfg.MODEL.head.std = 0.05  # logits of a useful size (default 0.01: near-uniform scores)
+    return cfg
+
+
+def make_checkpoint(path, num_classes=4, seed=0):
+    """Save a randomly initialised small TSN; returns the dygraph model holding those weights."""
+    import paddle
+    from paddlevideo.modeling import build_model
+    paddle.seed(seed)
+    with paddle.utils.unique_name.guard():
+        model = build_model(small_config(num_classes).MODEL)
+    model.eval()
+    paddle.save(model.state_dict(), str(path))
+    return model

@@ -1,20 +1,14 @@
 """data/k400/extract_rawframes.py and build_file_list.py on a tiny generated class tree."""
-import importlib.util
 import os
-import sys
 
 import cv2
 import pytest
 
-from conftest import ROOT, write_video
+from conftest import ROOT, load_tool, write_video
 
 
 def load_script(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "data", "k400", f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # worker processes unpickle its functions by module name
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(os.path.join("data", "k400", f"{name}.py"), name)
 
 
 @pytest.fixture

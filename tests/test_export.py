@@ -1,5 +1,4 @@
 """tools/export_model.py: files written, formats (.pdmodel, .json, .onnx), fidelity, clear errors."""
-import importlib.util
 import os
 import subprocess
 import sys
@@ -7,39 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REAL_CLIP
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEMO_CFG = os.path.join(ROOT, "configs", "recognition", "tsn", "tsn_demo.yaml")
-SMALL = ["INFERENCE.num_seg=3"]  # demo config: ResNet-18, 64x64 crops, 4 classes -> input [N, 30, 3, 64, 64]
-
-
-def load_tool(relpath, name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, relpath))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def small_config(num_classes=4):
-    from paddlevideo.utils.config import get_config
-    cfg = get_config(DEMO_CFG, overrides=SMALL, show=False)
-    cfg.MODEL.head.num_classes = num_classes
-    cfg.MODEL.head.std = 0.05  # logits of a useful size (default 0.01: near-uniform scores)
-    return cfg
-
-
-def make_checkpoint(path, num_classes=4, seed=0):
-    """Save a randomly initialised small TSN; returns the dygraph model holding those weights."""
-    import paddle
-    from paddlevideo.modeling import build_model
-    paddle.seed(seed)
-    with paddle.utils.unique_name.guard():
-        model = build_model(small_config(num_classes).MODEL)
-    model.eval()
-    paddle.save(model.state_dict(), str(path))
-    return model
-
+from conftest import DEMO_CFG, REAL_CLIP, ROOT, SMALL, load_tool, make_checkpoint, small_config
 
 def sample_video(tmp_dir):
     """A real H.264 clip committed with the tests (``tmp_dir`` is kept for callers)."""

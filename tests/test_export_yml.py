@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import yaml
 
-from test_export import DEMO_CFG, ROOT, SMALL, load_tool, make_checkpoint
+from conftest import DEMO_CFG, ROOT, SMALL, load_tool, make_checkpoint
 
 EXPECTED_OPS = [
     {"VideoDecoder": {}},

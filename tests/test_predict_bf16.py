@@ -59,7 +59,7 @@ def test_cli_refuses_bf16_without_cpu_support(model, capsys, cpu_without_bf16): 
 def test_bf16_is_refused_for_onnx_and_tensorrt(model, capsys, cpu_with_bf16):  # noqa: F811
     from paddlevideo.inference.device import tensorrt_precision
     from paddlevideo.inference.errors import UnsupportedDeviceError
-    from test_export import DEMO_CFG, SMALL
+    from conftest import DEMO_CFG, SMALL
     argv = ["-c", DEMO_CFG, "-o", *SMALL, "-i", model["video"], "--onnx_file", model["onnx"], "--precision", "bf16"]
     code, _, err = predict(capsys, argv)
     assert code == 2 and err.strip().endswith("--precision bf16 applies to Paddle Inference (--model_file), "
@@ -110,7 +110,7 @@ def test_bf16_keeps_top1_on_a_bf16_cpu(model, capsys):  # noqa: F811
     from paddlevideo.inference.cpu_precision import bf16_flags
     from paddlevideo.inference.predictors import PaddlePredictor
     from paddlevideo.inference.preprocess import build_preprocessor
-    from test_export import small_config
+    from conftest import small_config
     if not bf16_flags():
         pytest.skip("this CPU has no AVX512-BF16/AMX-BF16")
     _, out32, _ = predict(capsys, paddle_args(model, "--use_gpu", "False"))

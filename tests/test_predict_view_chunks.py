@@ -26,7 +26,7 @@ def test_free_and_fixed_view_dimensions():
 
 def small_batch(model):  # noqa: F811
     from paddlevideo.inference.preprocess import build_preprocessor
-    from test_export import small_config
+    from conftest import small_config
     video = build_preprocessor(small_config().INFERENCE)(model["video"])  # [1, 30, 3, 64, 64]
     return np.concatenate([video, video[:, ::-1, :, :, ::-1].copy()])  # N=2, different views
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from test_export import DEMO_CFG, ROOT, SMALL, load_tool, make_checkpoint, small_config
+from conftest import DEMO_CFG, ROOT, SMALL, load_tool, make_checkpoint, small_config
 from test_export_yml import block_paddle_env
 
 RESULT = re.compile(r"^Current video file: (.+)\n\ttop-1 class: (\d+)\n\ttop-1 score: ([0-9.e-]+)$", re.M)
