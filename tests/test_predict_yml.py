@@ -1,7 +1,6 @@
 """Predicting from <name>.yml: without -c, -c that disagrees, PaddleVideo exports (no .yml), ONNX without Paddle."""
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -9,6 +8,7 @@ import pytest
 
 from conftest import DEMO_CFG, ROOT, SMALL, load_tool, make_checkpoint, small_config
 from test_export_yml import block_paddle_env
+from test_predict import without_yml
 
 RESULT = re.compile(r"^Current video file: (.+)\n\ttop-1 class: (\d+)\n\ttop-1 score: ([0-9.e-]+)$", re.M)
 
@@ -66,14 +66,6 @@ def test_disagreeing_config_gives_one_line_and_the_yml_is_used(model, capsys):
         "predict.py: warning: Sampler.num_seg (INFERENCE.num_seg) is 3 in small.yml but 25 in the config; "
         "TenCrop.target_size (INFERENCE.target_size) is 64 in small.yml but 48 in the config: using small.yml, "
         "the preprocessing the model was exported with"]
-
-
-def without_yml(model, folder):
-    folder.mkdir()
-    copies = {key: str(folder / os.path.basename(model[key])) for key in ("pdmodel", "params", "onnx")}
-    for key, path in copies.items():
-        shutil.copyfile(model[key], path)
-    return {**model, **copies}
 
 
 def test_paddlevideo_export_without_yml_needs_config(model, tmp_path, capsys):
