@@ -116,7 +116,7 @@ def main(argv=None):
     video, label = first_val_video()
     with open(os.path.join(ROOT, DATA, "label_list.txt"), encoding="utf-8") as f:
         names = dict(line.split(maxsplit=1) for line in f.read().splitlines() if line.strip())
-    prediction = " ".join(line.strip() for line in predict_out.splitlines() if "top-1" in line)
+    prediction = " ".join(line.strip() for line in predict_out.splitlines() if line.startswith("\ttop-1"))
     print("\n" + "=" * 70)
     print("Demo summary")
     print(f"  best valid top1 : {best_valid if best_valid is not None else 'n/a'}")
