@@ -1,6 +1,6 @@
 """Per-video latency of TSN's test-time input through predict.py's predictors on this CPU.
 
-    flock /tmp/bench.lock .venv/bin/python benchmarks/bench_predict.py [--video PATH] [--threads 1,2]
+    python benchmarks/bench_predict.py [--video PATH] [--threads 1,2] [--e2e]
 
 One video = 25 segments x 10 crops = 250 frames at 224x224 through ResNet-50 (250 x 8.22 GFLOP).
 Measured in one run, beside this machine's fp32 GEMM GFLOP/s: preprocessing (the loader's ops), then
@@ -35,9 +35,7 @@ SHARED_VIDEO = os.path.join(os.path.dirname(common.ROOT), "shared", "data", "exa
 E2E_VIDEOS = [os.path.join(os.path.dirname(SHARED_VIDEO), name)
               for name in ("example.avi", "bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")]
 PATHS = ("onnxruntime", "paddle_onednn", "paddle_native", "dygraph")
-WARM_E2E_VIDEOS = [os.path.join(os.path.dirname(SHARED_VIDEO), name)
-              for name in ("example.avi", "bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")]
-PATHS = ("onnxruntime", "paddle_onednn")
+WARM_PATHS = ("onnxruntime", "paddle_onednn")
 
 
 def parse_args():
