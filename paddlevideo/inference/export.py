@@ -83,18 +83,12 @@ def build_for_export(cfg, weights: str, logger=None):
         logger.warning(f"{weights} has {file_classes} classes, MODEL.head.num_classes is "
                        f"{head.get('num_classes')}: exporting with {file_classes} classes")
         head["num_classes"] = file_classes
-    del state
     import paddle
     # A fresh parameter-name scope: the ResNet's fixed ParamAttr names ("conv1_weights") may be
     # built only once per scope in dygraph mode, and a caller may already hold a model.
     with paddle.utils.unique_name.guard():
         model = build_model(model_cfg)
-    report = load_ckpt(model, weights, strict_shapes=True, logger=logger)
-    if report["missing"]:
-        missing = report["missing"]
-        raise CheckpointError(f"{weights} lacks {len(missing)} of the model's tensors "
-                              f"({', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}): "
-                              "it is not a checkpoint of this model (check MODEL.backbone.depth)")
+    load_ckpt(model, weights, strict_shapes=True, logger=logger, only_may_differ=(), state=state)
     model.eval()
     return model
 

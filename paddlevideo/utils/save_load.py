@@ -104,7 +104,7 @@ def match_state_dict(model_state: dict, ckpt_state: dict):
 
 
 def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_progress: bool = True,
-              only_may_differ=None):
+              only_may_differ=None, state=None):
     """Load ``path`` into ``model`` (a Layer), reporting what did not load.
 
     Keys are mapped by ``match_state_dict``. Tensors whose shape differs are skipped with a
@@ -112,12 +112,13 @@ def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_p
     when ``strict_shapes``. ``only_may_differ`` (key prefixes, e.g. ``("head.fc.",)`` when
     fine-tuning): any other model tensor missing from the file or of another shape raises
     ``CheckpointError`` before anything is loaded. Returns a dict with ``loaded``, ``missing``,
-    ``unexpected`` and ``mismatched`` key lists.
+    ``unexpected`` and ``mismatched`` key lists. ``state``: the file's content when the caller has already
+    loaded it (``path`` then only names it in messages).
     """
     import numpy as np
     import paddle
     logger = logger or logging.getLogger(__name__)
-    state = load(path)
+    state = load(path) if state is None else state
     if not isinstance(state, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, expected a state dict")
     model_state = model.state_dict()
