@@ -4,6 +4,13 @@ import os
 import tempfile
 
 
+def umask_mode(base: int = 0o666) -> int:
+    """The mode a plain ``open()`` (``base`` 0o666) or ``mkdir()`` (0o777) gives under the current umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return base & ~umask
+
+
 def _fsync_folder(folder: str):
     """Make a rename in ``folder`` durable (best effort: some filesystems refuse directory fsync)."""
     try:
@@ -24,7 +31,8 @@ def atomic_write(path: str, mode: str = "w", encoding="utf-8"):
     temp file is flushed, fsynced and renamed over ``path``; on any error it is removed and ``path`` keeps
     its old content. ``f`` is an open file (text for ``mode='w'``, ``'wb'`` for bytes); ``tmp`` is the temp
     path, for writers that need a file name (e.g. ``paddle.save``) — they may write to it and leave ``f``.
-    Missing folders are created.
+    Missing folders are created. The file gets the mode a plain ``open()`` would give (0644 under umask
+    022), not ``mkstemp``'s private 0600, so a server running as another user can read it.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -35,6 +43,7 @@ def atomic_write(path: str, mode: str = "w", encoding="utf-8"):
             f.flush()
         with open(tmp, "rb") as written:  # the writer may have replaced the file by name
             os.fsync(written.fileno())
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
