@@ -129,6 +129,22 @@ def run_main(*args, cwd=ROOT, timeout=600, env=None):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def main_in_process(*args, capsys):
+    """``main.main(ARGS)`` in this process (no interpreter start-up, Paddle imported once for the session);
+    returns a CompletedProcess-like object with ``returncode``, ``stdout`` and ``stderr``.
+
+    argparse's usage errors exit through ``SystemExit``; they are caught and returned like a process's.
+    """
+    import main as main_script
+    capsys.readouterr()
+    try:
+        code = main_script.main(list(args))
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(["main.py", *args], code, out.out, out.err)
+
+
 def metrics_records(out_dir, event=None, mode=None):
     """The records of ``<out_dir>/metrics.jsonl``, optionally only one ``event`` and ``mode``."""
     with open(os.path.join(out_dir, "metrics.jsonl"), encoding="utf-8") as f:
