@@ -144,3 +144,78 @@ def test_bad_destinations_and_values_are_one_line(class_tree, tmp_path, capsys):
     labels.write_text("0 abseiling\n0 air_drumming\n")
     assert build.main(common + ["--out", str(tmp_path / "t.list")]) == 2
     assert "index 0 is given to both 'abseiling' and 'air_drumming'" in capsys.readouterr().err
+
+
+def _tree_files(root):
+    return {os.path.relpath(os.path.join(d, n), root): os.path.getsize(os.path.join(d, n))
+            for d, _, names in os.walk(root) for n in names}
+
+
+def test_an_output_never_replaces_an_input(class_tree, capsys):
+    extract, build = load_script("extract_rawframes"), load_script("build_file_list")
+    videos = class_tree / "videos"
+    before = _tree_files(videos)
+    # same source and destination: each frame folder would replace its own video
+    assert extract.main([str(videos), str(videos), "--num_workers", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is the same file as SRC" in err[0]
+    assert _tree_files(videos) == before  # no .tmp folder, no video touched
+    os.symlink(videos, class_tree / "same_videos")  # the same folder through a link
+    assert extract.main([str(videos), str(class_tree / "same_videos"), "--num_workers", "1"]) == 2
+    assert _tree_files(videos) == before
+    capsys.readouterr()
+
+    os.rename(videos / "air drumming", videos / "air_drumming")
+    labels = class_tree / "labels.txt"
+    labels.write_text("0 abseiling\n1 air_drumming\n")
+    common = [str(videos), "--format", "videos", "--label_list", str(labels)]
+    os.symlink(labels, class_tree / "labels_link.txt")
+    for out in ([str(labels)], [str(class_tree / "labels_link.txt")], [str(class_tree / "t.list"), "--val_out",
+                                                                       str(labels)]):
+        assert build.main(common + ["--out"] + out) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "is the same file as --label_list" in err[0], err
+        assert labels.read_text() == "0 abseiling\n1 air_drumming\n"
+    assert not (class_tree / "t.list").exists()
+    # a label list that does not exist yet is written by the run: --out may not name it either
+    new_labels = class_tree / "new_labels.txt"
+    assert build.main([str(videos), "--format", "videos", "--label_list", str(new_labels),
+                       "--out", str(new_labels)]) == 2
+    assert not new_labels.exists()
+    capsys.readouterr()
+    assert build.main(common + ["--out", str(class_tree / "t.list"), "--val_out", str(class_tree / "t.list")]) == 2
+    assert "is the same file as --out" in capsys.readouterr().err
+    assert not (class_tree / "t.list").exists()
+
+
+def test_both_tools_follow_a_symlinked_class_folder_and_refuse_a_loop(tmp_path, capsys):
+    extract, build = load_script("extract_rawframes"), load_script("build_file_list")
+    elsewhere = tmp_path / "other_disk" / "archery"
+    elsewhere.mkdir(parents=True)
+    write_video(str(elsewhere / "a.avi"), num_frames=5, size=(32, 24))
+    videos = tmp_path / "videos"
+    (videos / "abseiling").mkdir(parents=True)
+    write_video(str(videos / "abseiling" / "b.avi"), num_frames=4, size=(32, 24))
+    os.symlink(elsewhere, videos / "archery")
+    frames = tmp_path / "rawframes"
+    assert extract.main([str(videos), str(frames), "--num_workers", "1"]) == 0
+    assert "extracted 2 videos (9 frames)" in capsys.readouterr().out
+    assert len(os.listdir(frames / "archery" / "a.avi")) == 5
+    labels = str(tmp_path / "labels.txt")
+    lists = {}
+    for fmt, root in (("videos", videos), ("rawframes", frames)):
+        out = str(tmp_path / f"{fmt}.list")
+        assert build.main([str(root), "--format", fmt, "--out", out, "--label_list", labels]) == 0
+        lists[fmt] = open(out).read().splitlines()
+    assert lists["videos"] == ["abseiling/b.avi 0", "archery/a.avi 1"]
+    assert lists["rawframes"] == ["abseiling/b.avi 4 0", "archery/a.avi 5 1"]
+    capsys.readouterr()
+
+    os.symlink(videos, elsewhere / "loop")  # archery/loop -> videos -> archery -> ...
+    assert extract.main([str(videos), str(tmp_path / "frames2"), "--num_workers", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "symlink loop" in err[0] and "loop" in err[0]
+    assert build.main([str(videos), "--format", "videos", "--out", str(tmp_path / "x.list"),
+                       "--label_list", labels]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "symlink loop" in err[0]

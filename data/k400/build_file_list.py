@@ -12,6 +12,9 @@ Paths are written relative to ROOT (set ``data_prefix: ROOT`` in the config; for
 class folder names match it with whitespace read as ``_`` ("air drumming" -> air_drumming). When the label
 list file does not exist it is written from the sorted class folders (for Kinetics-400 that gives the
 official order). ``--val_out`` / ``--val_fraction`` split each class into train and val lists.
+Symlinked folders (a class folder linked from another disk) are followed, as ``extract_rawframes.py`` does;
+a link back to a parent folder is refused. An output path that is one of the inputs (``--out`` naming the
+label list) is refused before anything is written.
 """
 import argparse
 import os
@@ -22,6 +25,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from paddlevideo.utils.atomic import atomic_write  # noqa: E402
 from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
+from paddlevideo.utils.folder_walk import walk_folders  # noqa: E402
+from paddlevideo.utils.paths import refuse_output_over_inputs  # noqa: E402
 from paddlevideo.utils.text_files import read_lines  # noqa: E402
 
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -55,11 +60,11 @@ def read_label_list(path: str) -> dict:
 
 
 def frame_counter(suffix: str):
-    """Function counting the frame files ``suffix.format(i)`` in a folder."""
+    """Function counting, among file names, the frame files ``suffix.format(i)``."""
     head, _, rest = suffix.partition("{")
     tail = rest.partition("}")[2]
     pattern = re.compile(re.escape(head) + r"\d+" + re.escape(tail) + "$")
-    return lambda folder: sum(1 for name in os.listdir(folder) if pattern.match(name))
+    return lambda names: sum(1 for name in names if pattern.match(name))
 
 
 def collect(root: str, fmt: str, suffix: str):
@@ -68,18 +73,18 @@ def collect(root: str, fmt: str, suffix: str):
         raise ListError(f"folder not found: {root}")
     count = frame_counter(suffix)
     items = []
-    for cls in sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))):
-        cls_dir = os.path.join(root, cls)
-        for walk_root, dirs, files in os.walk(cls_dir):
-            dirs.sort()
-            if fmt == "videos":
-                for name in sorted(files):
-                    if name.lower().endswith(VIDEO_EXTS):
-                        items.append((cls, os.path.relpath(os.path.join(walk_root, name), root), None))
-            else:
-                n = count(walk_root) if walk_root != cls_dir else 0
-                if n:
-                    items.append((cls, os.path.relpath(walk_root, root), n))
+    for folder, _, files in walk_folders(root):
+        rel_folder = os.path.relpath(folder, root)
+        if rel_folder == ".":
+            continue  # files beside the class folders belong to no class
+        cls = rel_folder.split(os.sep)[0]
+        if fmt == "videos":
+            items += [(cls, os.path.join(rel_folder, name), None) for name in files
+                      if name.lower().endswith(VIDEO_EXTS)]
+        elif rel_folder != cls:  # a frame folder lies inside a class folder, never is one
+            n = count(files)
+            if n:
+                items.append((cls, rel_folder, n))
     if not items:
         what = "videos" if fmt == "videos" else f"frame folders ({suffix})"
         raise ListError(f"no {what} found under {root}/<class>/ (expected one sub-folder per class)")
@@ -144,7 +149,15 @@ def _build(args) -> int:
         raise ListError(f"{err.filename or ''}: {err.strerror or err}".lstrip(": ")) from None
 
 
+def refuse_outputs_over_inputs(args):
+    """No output may replace an input (the label list, the root) or the other output of the same run."""
+    refuse_output_over_inputs(args.out, {"--label_list": args.label_list, "ROOT": args.root})
+    refuse_output_over_inputs(args.val_out, {"--label_list": args.label_list, "ROOT": args.root,
+                                             "--out": args.out})
+
+
 def _write_lists(args) -> int:
+    refuse_outputs_over_inputs(args)
     items = collect(args.root, args.format, args.suffix)
     if os.path.isfile(args.label_list):
         labels = read_label_list(args.label_list)

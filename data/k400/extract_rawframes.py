@@ -9,7 +9,9 @@ renamed when complete: a finished folder is skipped on the next run, an interrup
 Unreadable videos, and videos that decode well short of the frame count their container announces
 (a corrupt middle, a cut file: their frames are kept), are listed at the end and in
 ``DST/failed_videos.txt``; the exit status is 1 then. Two videos whose names differ only in whitespace
-vs ``_`` would share a frame folder: that is refused, naming both, before anything is written.
+vs ``_`` would share a frame folder: that is refused, naming both, before anything is written. Symlinked
+folders (a class folder linked from another disk) are followed, as ``build_file_list.py`` does; a link back
+to a parent folder is refused. DST may not be SRC (each frame folder would replace its own video).
 """
 import argparse
 import os
@@ -23,7 +25,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import cv2
 from tqdm import tqdm
 
+from paddlevideo.utils.atomic import atomic_write  # noqa: E402
 from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
+from paddlevideo.utils.folder_walk import walk_folders  # noqa: E402
+from paddlevideo.utils.paths import refuse_output_over_inputs  # noqa: E402
 
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv")
 
@@ -34,13 +39,10 @@ def safe_relpath(rel: str) -> str:
 
 
 def find_videos(src: str, exts=VIDEO_EXTS):
-    """Relative paths of the videos under ``src`` (any depth), sorted."""
+    """Relative paths of the videos under ``src`` (any depth, through symlinked folders), sorted."""
     found = []
-    for root, dirs, files in os.walk(src):
-        dirs.sort()
-        for name in sorted(files):
-            if name.lower().endswith(exts):
-                found.append(os.path.relpath(os.path.join(root, name), src))
+    for root, _, files in walk_folders(src):
+        found += [os.path.relpath(os.path.join(root, name), src) for name in files if name.lower().endswith(exts)]
     return found
 
 
@@ -70,6 +72,8 @@ def extract_one(src_path: str, out_dir: str, new_short: int = 0, quality: int = 
     ``new_short`` > 0 resizes so the short side has that many pixels (0 keeps the size).
     """
     cv2.setNumThreads(1)
+    if os.path.lexists(out_dir) and not os.path.isdir(out_dir):
+        return 0, 0, f"{out_dir} exists and is not a frame folder (remove it, or choose another destination)"
     tmp = out_dir + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     cap = cv2.VideoCapture(src_path)
@@ -101,14 +105,21 @@ def extract_one(src_path: str, out_dir: str, new_short: int = 0, quality: int = 
         shutil.rmtree(tmp, ignore_errors=True)
         return 0, announced, "no decodable frames"
     shutil.rmtree(out_dir, ignore_errors=True)
-    os.rename(tmp, out_dir)
+    try:
+        os.rename(tmp, out_dir)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return 0, announced, f"cannot move the frames into {out_dir}: {err.strerror or err}"
     return count, announced, None
 
 
 def _job(args):
     rel, src, dst, new_short, quality = args
     out_dir = os.path.join(dst, safe_relpath(rel))
-    os.makedirs(os.path.dirname(out_dir), exist_ok=True)
+    try:
+        os.makedirs(os.path.dirname(out_dir), exist_ok=True)
+    except OSError as err:  # a file where the class folder should be, a read-only place
+        return rel, 0, 0, f"cannot create {os.path.dirname(out_dir)}: {err.strerror or err}"
     count, announced, error = extract_one(os.path.join(src, rel), out_dir, new_short, quality)
     return rel, count, announced, error
 
@@ -125,12 +136,20 @@ def main(argv=None) -> int:
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality (cv2 default 95)")
     parser.add_argument("--redo", action="store_true", help="extract again even where a folder is complete")
     args = parser.parse_args(argv)
-    return run_cli("extract_rawframes.py", lambda: _extract_all(args))
+    return run_cli("extract_rawframes.py", lambda: _extract(args))
+
+
+def _extract(args) -> int:
+    try:
+        return _extract_all(args)
+    except OSError as err:  # the report cannot be written (read-only place, full disk)
+        raise UserError(f"{err.filename or ''}: {err.strerror or err}".lstrip(": ")) from None
 
 
 def _extract_all(args) -> int:
     if not os.path.isdir(args.src):
         raise UserError(f"source folder not found: {args.src}")
+    refuse_output_over_inputs(args.dst, {"SRC": args.src})
     if os.path.exists(args.dst) and not os.path.isdir(args.dst):
         raise UserError(f"destination {args.dst} is a file, expected a folder for the frame folders")
     try:
@@ -162,9 +181,8 @@ def _extract_all(args) -> int:
             pool.join()
     report = os.path.join(args.dst, "failed_videos.txt")
     if failed or partial:
-        with open(report, "w", encoding="utf-8") as f:
-            for rel, error in sorted(failed + partial):
-                f.write(f"{rel}\t{error}\n")
+        with atomic_write(report) as (f, _):
+            f.writelines(f"{rel}\t{error}\n" for rel, error in sorted(failed + partial))
         for title, rows in (("Unreadable videos", failed), ("Partially decoded videos (frames kept)", partial)):
             if rows:
                 print(f"{title} ({len(rows)}):")
