@@ -11,7 +11,8 @@ import inspect
 
 import paddle
 
-from ..utils.config import ConfigError
+from ..utils.errors import ConfigError
+from ..utils.spec_checks import accepted_arguments, check_arguments
 from .custom_lr import CUSTOM_SCHEDULERS
 
 _META_KEYS = ("name", "iter_step")
@@ -54,13 +55,10 @@ def build_lr(cfg, num_iters: int, path: str = "OPTIMIZER.learning_rate", steps_p
     if hasattr(kwargs.get("learning_rate"), "keys"):
         kwargs["learning_rate"] = build_lr(kwargs["learning_rate"], num_iters, path + ".learning_rate",
                                            steps_per_epoch)
-    accepted = inspect.signature(cls.__init__).parameters
-    if "num_iters" in accepted and "num_iters" not in kwargs:
+    accepted = accepted_arguments(cls)
+    if accepted is not None and "num_iters" in accepted and "num_iters" not in kwargs:
         kwargs["num_iters"] = steps_per_epoch
-    unknown = [k for k in kwargs if k not in accepted]
-    if unknown:
-        names = [n for n in accepted if n not in ("self", "last_epoch", "verbose", "num_iters")]
-        raise ConfigError(f"{path}: {cfg['name']} has no argument '{unknown[0]}'; it accepts: {', '.join(names)}")
+    check_arguments(kwargs, accepted, f"{path}: {cfg['name']}", hidden=("last_epoch", "verbose", "num_iters"))
     try:
         return cls(**kwargs)
     except (TypeError, ValueError, AssertionError) as err:

@@ -8,7 +8,8 @@ import inspect
 
 import paddle
 
-from ..utils.config import ConfigError
+from ..utils.errors import ConfigError
+from ..utils.spec_checks import accepted_arguments, check_arguments
 
 _DECAYS = {"L1": paddle.regularizer.L1Decay, "L2": paddle.regularizer.L2Decay}
 _CLIPS = {"ClipGradByGlobalNorm": paddle.nn.ClipGradByGlobalNorm,
@@ -56,11 +57,10 @@ def build_optimizer(cfg, lr_scheduler, model=None, parameters=None):
         kwargs["weight_decay"] = _weight_decay(kwargs["weight_decay"])
     if "grad_clip" in kwargs:
         kwargs["grad_clip"] = _grad_clip(kwargs["grad_clip"])
-    accepted = inspect.signature(cls.__init__).parameters
-    unknown = [k for k in kwargs if k not in accepted]
-    if unknown:
-        raise ConfigError(f"OPTIMIZER: {cfg['name']} has no argument '{unknown[0]}'; it accepts: "
-                          f"{', '.join(n for n in accepted if n not in ('self', 'parameters', 'learning_rate'))}")
+    # learning_rate and parameters are passed by the code, not the section
+    accepted = accepted_arguments(cls)
+    check_arguments(kwargs, accepted and [n for n in accepted if n not in ("parameters", "learning_rate")],
+                    f"OPTIMIZER: {cfg['name']}")
     if parameters is None:
         if model is None:
             raise ValueError("build_optimizer needs model or parameters")

@@ -13,7 +13,9 @@ import os
 import yaml
 
 from .atomic import atomic_write
-from .errors import UserError
+from .config_check import check_config as _check_config
+from .errors import ConfigError
+from .spec_checks import closest
 from .text_files import read_text
 from .yaml_loading import YamlProblem, load_yaml
 
@@ -21,10 +23,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["AttrDict", "ConfigError", "check_config", "get_config", "parse_config", "override_config",
            "print_config", "save_config", "parse_literal", "to_plain"]
-
-
-class ConfigError(UserError, ValueError):
-    """A config file, key path or override that cannot be used; the message names it."""
 
 
 class AttrDict(dict):
@@ -144,7 +142,6 @@ def _override_one(node, keys, value, full_path):
         node[key] = value  # a new key is checked by check_config: declared, or an error naming it
         return
     if key not in node:
-        from .config_check import closest
         near = closest(key, node.keys())
         hint = f"did you mean '{near}'?" if near is not None else \
             f"keys there: {', '.join(map(str, node.keys())) or '(none)'}"
@@ -168,8 +165,7 @@ def override_config(config: AttrDict, options=None) -> AttrDict:
 def check_config(config: AttrDict, mode: str) -> AttrDict:
     """Check ``config`` for ``mode`` ("train", "train_validate", "test", "export", "predict") against the
     declared keys and fill in their defaults; returns ``config``. Raises ``ConfigError`` naming the key."""
-    from .config_check import check_config as _check
-    return _check(config, mode)
+    return _check_config(config, mode)
 
 
 def get_config(path: str, overrides=None, show: bool = True, mode=None) -> AttrDict:

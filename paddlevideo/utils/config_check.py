@@ -6,25 +6,18 @@ Absent keys with a declared default are filled in, so code reads ``cfg.log_inter
 Imports nothing heavy (no Paddle).
 """
 import copy
-import difflib
 import os
 import re
 
-from .config import ConfigError
 from .config_schema import MODE_TEXT, MODES, NO_DEFAULT, SCHEMA
+from .errors import ConfigError
+from .spec_checks import closest, op_spec_items
 
-__all__ = ["check_config", "closest", "schema_rows", "schema_table"]
+__all__ = ["check_config", "closest", "inference_settings", "schema_rows", "schema_table", "setting"]
 
 _WRITES_OUTPUT = ("train", "train_validate", "test")  # checkpoints, logs, metrics.jsonl
 _KIND_TEXT = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
               "null": "null", "section": "a mapping", "list": "a list", "ops": "a list of ops", "any": "anything"}
-
-
-def closest(word, candidates):
-    """The candidate closest to ``word`` (case-insensitive, difflib), or None."""
-    lowered = {str(c).lower(): c for c in candidates}
-    found = difflib.get_close_matches(str(word).lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[found[0]] if found else None
 
 
 def _kind_of(value):
@@ -129,12 +122,7 @@ def _check_value(value, spec, path, mode):
 
 def _check_ops(items, path):
     for i, item in enumerate(items):
-        where = f"{path}.{i}"
-        if not isinstance(item, dict) or len(item) != 1:
-            raise ConfigError(f"{where}: got {item!r}, expected a one-key mapping `OpName: {{args}}` or `OpName:`")
-        (name, args), = item.items()
-        if args is not None and not isinstance(args, dict):
-            raise ConfigError(f"{where}.{name}: got {args!r}, expected a mapping of {name}'s arguments or nothing")
+        op_spec_items(item, f"{path}.{i}")
 
 
 def _check_section(node, spec, path, mode):
@@ -153,8 +141,15 @@ def _check_section(node, spec, path, mode):
         elif mode in child.required:
             raise ConfigError(f"missing key '{prefix}{name}': {MODE_TEXT[mode]} needs it "
                               f"({child.doc.split(' (')[0]})")
-        elif child.default is not NO_DEFAULT:
-            node[name] = child.default(node) if callable(child.default) else copy.deepcopy(child.default)
+        else:
+            _fill_default(node, name, child)
+
+
+def _fill_default(node, name, spec):
+    """The one place a declared default is written: ``node[name]`` when ``spec`` has a default (a callable
+    default is computed from ``node``, whose earlier keys are already filled)."""
+    if spec.default is not NO_DEFAULT:
+        node[name] = spec.default(node) if callable(spec.default) else copy.deepcopy(spec.default)
 
 
 def check_config(cfg, mode: str):
@@ -222,26 +217,39 @@ def schema_table():
 
 
 def setting(cfg, path: str):
-    """The value at dotted ``path`` in ``cfg``, or its declared default when the config does not set it
-    (for configs that did not go through ``check_config``, e.g. built in code). ``KeyError`` when the key
-    is neither set nor has a default."""
+    """The value at dotted ``path`` in ``cfg``, or its declared default when the config does not set it.
+
+    A checked config already holds every default (read it directly); this serves configs built in code.
+    The default comes from the walker's own ``_fill_default``, in declaration order, so a derived default
+    (``valid_batch_size``) sees the section as ``check_config`` would fill it. ``KeyError`` when the key is
+    neither set nor has a default.
+    """
     node, spec = cfg, SCHEMA
     for part in path.split("."):
-        parent_spec, spec = spec, spec.children[part]
         if isinstance(node, dict) and part in node:
-            node = node[part]
+            node, spec = node[part], spec.children[part]
             continue
-        if spec.default is NO_DEFAULT:
+        if spec.children[part].default is NO_DEFAULT:
             raise KeyError(path)
-        if callable(spec.default):
-            filled = dict(node)
-            _fill_defaults(filled, parent_spec)
-            return spec.default(filled)
-        return copy.deepcopy(spec.default)
+        filled = dict(node) if isinstance(node, dict) else {}
+        for name, child in spec.children.items():
+            if name not in filled:
+                _fill_default(filled, name, child)
+            if name == part:
+                return filled[part]
     return node
 
 
-def _fill_defaults(section: dict, spec):
-    for name, child in spec.children.items():
-        if name not in section and child.default is not NO_DEFAULT and not callable(child.default):
-            section[name] = copy.deepcopy(child.default)
+def inference_settings(section, mode: str = "predict") -> dict:
+    """The ``INFERENCE`` section checked against the schema, with the schema's defaults filled in.
+
+    Returns a plain ``{key: value}`` dict (``section`` is not modified); ``backend`` is present only when
+    set. ``mode`` "export" also requires ``num_seg`` and ``target_size``. Raises ``ConfigError`` naming
+    ``INFERENCE.<key>`` for a missing section, an unknown key or a bad value.
+    """
+    if not isinstance(section, dict):
+        raise ConfigError("the config has no INFERENCE section (expected e.g. "
+                          "{name: ppTSN_Inference_helper, num_seg: 25, target_size: 224})")
+    checked = copy.deepcopy(dict(section))
+    _check_section(checked, SCHEMA.children["INFERENCE"], "INFERENCE", mode)
+    return checked

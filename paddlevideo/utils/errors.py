@@ -11,6 +11,10 @@ class UserError(Exception):
     """Bad input: the message names the file, line, key or flag and what was expected."""
 
 
+class ConfigError(UserError, ValueError):
+    """A config file, key path or override that cannot be used; the message names it."""
+
+
 def error_line(program: str, err: BaseException) -> str:
     """``program: error: <message>`` on one line (the message's own line breaks are folded)."""
     text = " ".join(str(err).split()) or type(err).__name__

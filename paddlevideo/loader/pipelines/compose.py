@@ -1,5 +1,6 @@
 """``Compose``: build the ops of a YAML pipeline section and run them in order on a ``results`` dict."""
 from ...utils.build_utils import BuildError, build
+from ...utils.spec_checks import op_spec_items
 from ..registry import PIPELINES
 from .normalize import fuse_ops
 
@@ -15,15 +16,8 @@ def _transform_item(item, where: str):
     """``{OpName: {kwargs} | None}`` -> the op."""
     if callable(item):
         return item
-    if not hasattr(item, "keys") or len(item) != 1:
-        raise BuildError(f"{where}: each transform must be a one-key mapping {{OpName: {{kwargs}} or null}}, "
-                         f"got {item!r}")
-    (name, kwargs), = item.items()
-    if kwargs is not None and not hasattr(kwargs, "keys"):
-        raise BuildError(f"{where}: the arguments of {name} must be a mapping or null, got {kwargs!r}")
-    cfg = {"name": name}
-    cfg.update(kwargs or {})
-    return _build_op(cfg, where)
+    name, kwargs = op_spec_items(item, where, BuildError)
+    return _build_op({"name": name, **kwargs}, where)
 
 
 class Compose:

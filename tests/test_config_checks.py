@@ -1,0 +1,129 @@
+"""The shared checks: one op-spec check, one constructor-argument check, INFERENCE defaults from the schema."""
+import ast
+import copy
+import os
+
+import pytest
+
+from paddlevideo.utils import config, config_check, errors
+from paddlevideo.utils.config import parse_config
+from paddlevideo.utils.config_check import check_config, inference_settings, setting
+from paddlevideo.utils.config_schema import NO_DEFAULT, SCHEMA
+from paddlevideo.utils.spec_checks import accepted_arguments, check_arguments, op_spec_items
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO = os.path.join(ROOT, "configs", "recognition", "tsn", "tsn_demo.yaml")
+
+
+def _imported_modules(module):
+    tree = ast.parse(open(module.__file__, encoding="utf-8").read())
+    return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+
+def test_config_error_lives_with_the_other_errors_and_the_cycle_is_gone():
+    assert config.ConfigError is errors.ConfigError is config_check.ConfigError
+    assert issubclass(errors.ConfigError, errors.UserError) and issubclass(errors.ConfigError, ValueError)
+    assert "config" not in _imported_modules(config_check)  # config imports config_check, not back
+
+
+class Refusal(errors.UserError):
+    pass
+
+
+@pytest.mark.parametrize("spec, where, message", [
+    (["Scale"], "ops.0", "ops.0: got ['Scale'], expected a one-key mapping `OpName: {args}` or `OpName:`"),
+    ({"Scale": {}, "X": {}}, "ops.1", "ops.1: got {'Scale': {}, 'X': {}}, expected a one-key mapping"),
+    ({"Scale": 256}, "ops.2", "ops.2.Scale: got 256, expected a mapping of Scale's arguments or nothing"),
+])
+def test_one_op_spec_check_with_the_callers_error_class(spec, where, message):
+    with pytest.raises(Refusal) as err:
+        op_spec_items(spec, where, Refusal)
+    assert str(err.value).startswith(message)
+    assert op_spec_items({"Image2Array": None}) == ("Image2Array", {})
+    assert op_spec_items({"Scale": {"short_size": 8}}) == ("Scale", {"short_size": 8})
+
+
+def test_one_argument_check_names_owner_key_accepted_and_closest():
+    def make(depth, pretrained=None, last_epoch=-1):
+        return depth
+
+    accepted = accepted_arguments(make)
+    assert accepted == ["depth", "pretrained", "last_epoch"]
+    check_arguments({"depth": 1, "last_epoch": 0}, accepted, "maker", Refusal, hidden=("last_epoch",))
+    with pytest.raises(Refusal) as err:
+        check_arguments({"deepth": 1}, accepted, "backbone 'Net'", Refusal, hidden=("last_epoch",))
+    assert str(err.value) == "backbone 'Net' has no argument 'deepth'; it accepts: depth, pretrained; " \
+                             "did you mean 'depth'?"
+    with pytest.raises(Refusal, match=r"^unknown key 'MODEL.head.zzz': H has no argument 'zzz'; it accepts: "
+                                      r"depth, pretrained, last_epoch$"):
+        check_arguments({"zzz": 1}, accepted, "H", Refusal, key_path="MODEL.head")
+    assert accepted_arguments(lambda **kwargs: None) is None  # **kwargs: anything goes
+    check_arguments({"anything": 1}, None, "H", Refusal)
+
+
+def test_inference_settings_fill_the_schema_defaults():
+    declared = SCHEMA.children["INFERENCE"].children
+    section = {"num_seg": 3, "target_size": 64}
+    settings = inference_settings(section)
+    assert section == {"num_seg": 3, "target_size": 64}  # not modified
+    for key, spec in declared.items():
+        if key in section:
+            assert settings[key] == section[key]
+        elif spec.default is NO_DEFAULT:
+            assert key not in settings  # backend: the predicting machine's choice
+        else:
+            assert settings[key] == spec.default
+    settings["mean"][0] = 0.0  # a copy, not the schema's list
+    assert inference_settings({})["mean"][0] == declared["mean"].default[0] == 0.485
+    assert inference_settings({"backend": "cv2"})["backend"] == "cv2"
+
+
+@pytest.mark.parametrize("section, mode, message", [
+    ({"numseg": 3}, "predict", "unknown key 'INFERENCE.numseg'; did you mean 'INFERENCE.num_seg'?"),
+    ({"num_seg": 0}, "predict", "INFERENCE.num_seg: got 0, expected an integer"),
+    ({"mean": [0.5]}, "predict", "INFERENCE.mean: got [0.5], expected a list of 3 numbers"),
+    ({"name": "Other"}, "predict", "INFERENCE.name: got 'Other', expected one of ppTSN_Inference_helper"),
+    ({"target_size": 64}, "export", "missing key 'INFERENCE.num_seg': export needs it"),
+    (None, "predict", "the config has no INFERENCE section"),
+])
+def test_inference_settings_refuse_in_one_line(section, mode, message):
+    with pytest.raises(errors.ConfigError) as err:
+        inference_settings(section, mode)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def _defaulted_keys(spec=SCHEMA, path=""):
+    for name, child in spec.children.items():
+        key = f"{path}.{name}" if path else name
+        if child.default is not NO_DEFAULT:
+            yield key
+        if child.children and "section" in child.kinds and not child.refused:
+            yield from _defaulted_keys(child, key)
+
+
+def _drop(cfg, dotted):
+    *parents, last = dotted.split(".")
+    node = cfg
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(last, None)
+
+
+def test_setting_gives_the_default_check_config_fills_in():
+    keys = list(_defaulted_keys())
+    assert "DATASET.valid_batch_size" in keys and "METRIC.log_interval" in keys
+    bare = parse_config(DEMO)
+    for key in keys:
+        _drop(bare, key)
+    bare.DATASET.batch_size = 5
+    checked = check_config(copy.deepcopy(bare), "train_validate")
+    for key in keys:
+        node = checked
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None:
+            assert setting(bare, key) == node, key
+    assert setting(bare, "DATASET.valid_batch_size") == 5  # derived from the given batch_size
+    with pytest.raises(KeyError):
+        setting(bare, "output_dir")  # neither set nor defaulted
