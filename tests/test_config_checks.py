@@ -127,3 +127,44 @@ def test_setting_gives_the_default_check_config_fills_in():
     assert setting(bare, "DATASET.valid_batch_size") == 5  # derived from the given batch_size
     with pytest.raises(KeyError):
         setting(bare, "output_dir")  # neither set nor defaulted
+
+
+@pytest.mark.parametrize("override, message", [
+    ("MODEL.head.num_seg=8", "unknown key 'MODEL.head.num_seg': TSNHead has no argument 'num_seg'; it accepts: "
+                             "num_classes, in_channels, loss_cfg, drop_ratio, std, ls_eps, data_format; "
+                             "did you mean 'num_classes'?"),
+    ("MODEL.backbone.deepth=50", "unknown key 'MODEL.backbone.deepth': ResNet has no argument 'deepth'; it "
+                                 "accepts: depth, pretrained, data_format; did you mean 'depth'?"),
+    ("MODEL.head.dropout=0.5", "did you mean 'drop_ratio'?"),
+    ("MODEL.extra=1", "unknown key 'MODEL.extra': Recognizer2D has no argument 'extra'; it accepts: backbone, head"),
+    ("MODEL.head.name=TSNHeadd", "MODEL.head.name: got 'TSNHeadd', expected a registered head: TSNHead"),
+    ("MODEL.backbone.name=ResNett", "MODEL.backbone.name: got 'ResNett', expected a registered backbone: ResNet"),
+    ("MODEL.framework=Recognizer3D", "MODEL.framework: got 'Recognizer3D', expected a registered recognizer: "
+                                     "Recognizer2D"),
+])
+def test_model_sections_know_their_constructor_arguments(override, message):
+    cfg = config.override_config(parse_config(DEMO), [override])
+    for mode in ("train", "test", "export"):
+        with pytest.raises(errors.ConfigError) as err:
+            check_config(copy.deepcopy(cfg), mode)
+        assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_every_constructor_argument_passes():
+    cfg = config.override_config(parse_config(DEMO), [
+        "MODEL.head.loss_cfg={'name': 'CrossEntropyLoss'}", "MODEL.head.std=0.02", "MODEL.head.data_format=NCHW",
+        "MODEL.backbone.data_format=NCHW"])
+    assert check_config(cfg, "train").MODEL.head.std == 0.02
+
+
+def test_constructor_arguments_are_the_registered_classes_signatures():
+    """The Paddle-free reading of paddlevideo/modeling equals inspect on the imported, registered classes."""
+    from paddlevideo.modeling import registry
+    from paddlevideo.utils.registered_signatures import registered_arguments, registry_label
+    for variable in ("BACKBONES", "HEADS", "RECOGNIZERS", "LOSSES"):
+        live = getattr(registry, variable)
+        assert registry_label(variable) == live.name
+        read = registered_arguments(variable)
+        assert sorted(read) == live.names() and read, variable
+        for name in live.names():
+            assert read[name] == accepted_arguments(live.get(name)), (variable, name)

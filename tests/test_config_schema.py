@@ -114,9 +114,9 @@ def test_unknown_keys_name_the_closest_declared_key(override, message):
 
 
 def test_unknown_keys_in_named_sections_are_left_to_the_constructor():
-    cfg = check_config(demo("MODEL.head.fancy=1", "OPTIMIZER.use_nesterov=True", "METRIC.topk=[1, 3]",
+    cfg = check_config(demo("MODEL.head.std=0.02", "OPTIMIZER.use_nesterov=True", "METRIC.topk=[1, 3]",
                             "PIPELINE.train.decode.backend=cv2", "DATASET.train.num_retries=2"), "train")
-    assert cfg.MODEL.head.fancy == 1 and cfg.DATASET.train.num_retries == 2
+    assert cfg.MODEL.head.std == 0.02 and cfg.DATASET.train.num_retries == 2
 
 
 @pytest.mark.parametrize("override, message", [

@@ -11,7 +11,8 @@ import re
 
 from .config_schema import MODE_TEXT, MODES, NO_DEFAULT, SCHEMA
 from .errors import ConfigError
-from .spec_checks import closest, op_spec_items
+from .registered_signatures import registered_arguments, registry_label
+from .spec_checks import check_arguments, closest, op_spec_items
 
 __all__ = ["check_config", "closest", "inference_settings", "schema_rows", "schema_table", "setting"]
 
@@ -125,9 +126,26 @@ def _check_ops(items, path):
         op_spec_items(item, f"{path}.{i}")
 
 
+def _constructor_arguments(node, spec, prefix):
+    """``(class name, its arguments)`` for a section built through a modeling registry, None otherwise
+    (or when the class is not named yet: a missing name is reported as a missing key)."""
+    name = node.get(spec.name_key)
+    if spec.registry is None or not isinstance(name, str):
+        return None
+    known = registered_arguments(spec.registry)
+    if name not in known:
+        raise ConfigError(f"{prefix}{spec.name_key}: got {name!r}, expected a registered "
+                          f"{registry_label(spec.registry)}: {', '.join(sorted(known)) or '(none)'}")
+    return name, known[name]
+
+
 def _check_section(node, spec, path, mode):
     prefix = f"{path}." if path else ""
     declared = spec.children
+    constructor = _constructor_arguments(node, spec, prefix)
+    if constructor is not None:
+        name, accepted = constructor
+        check_arguments([k for k in node if k not in declared], accepted, name, key_path=path)
     for key in node:
         if key not in declared and not spec.open:
             known = [k for k, s in declared.items() if not s.refused]
@@ -202,6 +220,8 @@ def schema_rows(spec=SCHEMA, path=""):
         default = f"{default} ({required})" if default and required else default or required
         meaning = child.doc + ("; other keys: constructor arguments" if child.open and "other keys" not in child.doc
                                else "")
+        if child.registry:
+            meaning += f"; the check knows each registered {registry_label(child.registry)}'s arguments"
         yield key, kinds, _range_text(child), default, meaning
         if child.children:
             yield from schema_rows(child, key)

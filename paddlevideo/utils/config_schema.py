@@ -1,9 +1,12 @@
 """Every config key the code reads, declared once: its type, allowed range or choices, default and meaning.
 
 ``check_config`` (``config_check.py``) walks a loaded config against ``SCHEMA``. A section marked
-``open`` has a ``name`` (or ``framework``/``format``) key and passes its other keys to a constructor,
-which rejects an unknown argument by name when it is built (``build_utils.build``, ``solver``); only
-the keys the code reads directly are declared there. Every other section is closed: a key not
+``open`` has a ``name`` (or ``framework``/``format``) key and passes its other keys to a constructor;
+only the keys the code reads directly are declared there. When the section names a ``registry`` of
+``paddlevideo/modeling`` (the recognizer, backbone and head), the check already knows the registered
+names and each class's constructor arguments (read from its signature, ``registered_signatures.py``)
+and refuses an unknown one with the closest accepted one; the other open sections are checked by the
+constructor when built (``build_utils.build``, ``solver``). Every other section is closed: a key not
 declared is an error naming the closest declared one.
 
 ``required`` lists the modes ("train", "train_validate", "test", "export", "predict") in which a key
@@ -41,6 +44,8 @@ class Key:
     open: bool = False                  # other keys are constructor arguments, checked when built
     refused: str = ""                   # a PaddleVideo key this reimplementation does not support
     not_file: bool = False              # a folder path that must not be an existing file
+    registry: str = None                # open section built through this modeling registry ("HEADS")
+    name_key: str = "name"              # the key naming the registered class
 
 
 def Int(doc, **kw):
@@ -96,7 +101,7 @@ SCHEMA = Section("the whole config", [
                                "(ignored by --test and export)")),
             ("data_format", Str("layout; export always writes NCHW", choices=("NCHW", "NHWC"),
                                  shown="NCHW (ResNet's own)")),
-        ], open=True, required=MODEL_MODES)),
+        ], open=True, registry="BACKBONES", required=MODEL_MODES)),
         ("head", Section("the classifier head (other keys: its arguments)", [
             ("name", Str("`TSNHead`", required=MODEL_MODES)),
             ("num_classes", Int("number of classes", min=1, required=MODEL_MODES)),
@@ -105,8 +110,8 @@ SCHEMA = Section("the whole config", [
             ("drop_ratio", Num("dropout after the segment consensus", min=0, max=1, max_open=True,
                                 shown="0.4 (TSNHead's own)")),
             ("ls_eps", Num("label smoothing", min=0, max=1, max_open=True, shown="0.0 (TSNHead's own)")),
-        ], open=True, required=MODEL_MODES)),
-    ], open=True, required=MODEL_MODES)),
+        ], open=True, registry="HEADS", required=MODEL_MODES)),
+    ], open=True, registry="RECOGNIZERS", name_key="framework", required=MODEL_MODES)),
     ("DATASET", Section("datasets and loaders", [
         ("batch_size", Int("training batch per process", min=1, default=8)),
         ("valid_batch_size", Int("validation batch per process", min=1,

@@ -44,8 +44,15 @@ def accepted_arguments(target):
     return [n for n, p in params.items() if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
-# Below this similarity a suggestion misleads more than it helps; 0.4 still pairs num_seg with num_classes.
-_ARGUMENT_CUTOFF = 0.4
+def _same_stem(word, candidates):
+    """The first candidate whose first ``_``-separated part (3 letters or more) starts ``word``
+    (``num_seg`` -> ``num_classes``, ``dropout`` -> ``drop_ratio``), or None."""
+    word = str(word).lower()
+    for candidate in candidates:
+        stem = str(candidate).lower().split("_")[0]
+        if len(stem) >= 3 and word.startswith(stem):
+            return candidate
+    return None
 
 
 def check_arguments(given, accepted, owner: str, error=ConfigError, hidden=(), key_path: str = None):
@@ -61,7 +68,8 @@ def check_arguments(given, accepted, owner: str, error=ConfigError, hidden=(), k
         if key in accepted:
             continue
         shown = [n for n in accepted if n not in hidden]
-        near = closest(key, shown, cutoff=_ARGUMENT_CUTOFF)
+        near = closest(key, shown)
+        near = near if near is not None else _same_stem(key, shown)
         lead = f"unknown key '{key_path}.{key}': " if key_path else ""
         hint = f"; did you mean '{near}'?" if near is not None else ""
         raise error(f"{lead}{owner} has no argument '{key}'; it accepts: {', '.join(shown) or '(none)'}{hint}")
