@@ -7,6 +7,8 @@ first, before Paddle is imported::
     import paddlevideo
     paddlevideo.setup_runtime()
     import paddle
+
+To classify videos with an exported model: ``paddlevideo.Predictor("inference/TSN").predict("a.avi")``.
 """
 import logging
 
@@ -15,4 +17,12 @@ from .version import __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["__version__", "setup_runtime"]
+__all__ = ["Predictor", "__version__", "setup_runtime"]
+
+
+def __getattr__(name):
+    """``paddlevideo.Predictor`` is imported on first use, so ``import paddlevideo`` stays light (no Paddle)."""
+    if name == "Predictor":
+        from .inference.api import Predictor
+        return Predictor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

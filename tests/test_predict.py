@@ -75,7 +75,7 @@ def test_cli_end_to_end_prints_paddlevideo_lines(model, capsys):
 def test_score_is_softmax_of_dygraph_logits(model, capsys):
     """The printed class/score come from the exported graph and equal softmax(infer_step) (float32 repr)."""
     import paddle
-    from paddlevideo.inference.postprocess import softmax
+    from paddlevideo.inference.api import softmax
     from paddlevideo.inference.preprocess import build_preprocessor
     from paddlevideo.modeling import build_model
     from paddlevideo.utils.save_load import load_ckpt
@@ -175,7 +175,7 @@ def test_tensorrt_on_cpu_build_is_one_line_exit_2(model, capsys, flags):
 
 def test_use_gpu_true_on_cpu_build_warns_and_runs(model, capsys):
     import paddle
-    from paddlevideo.inference.device import resolve_use_gpu
+    from paddlevideo.inference.predictors import resolve_use_gpu
     if paddle.is_compiled_with_cuda():
         pytest.skip("this Paddle has CUDA")
     assert resolve_use_gpu(None) is False  # the default follows the build
@@ -186,7 +186,7 @@ def test_use_gpu_true_on_cpu_build_warns_and_runs(model, capsys):
 
 def test_gpu_settings_helpers():
     from paddle import inference
-    from paddlevideo.inference.device import tensorrt_max_batch_size, tensorrt_precision
+    from paddlevideo.inference.predictors import tensorrt_max_batch_size, tensorrt_precision
     assert tensorrt_max_batch_size(2, 250) == 500  # videos x frames per video (25 segments x 10 TenCrop views)
     assert tensorrt_precision("fp16") == inference.PrecisionType.Half
     assert tensorrt_precision("int8") == inference.PrecisionType.Int8
@@ -259,7 +259,7 @@ def test_missing_and_corrupt_video_are_clear(model, tmp_path, capsys):
 
 
 def test_missing_onnxruntime_gives_pip_command(model, monkeypatch):
-    from paddlevideo.inference.errors import MissingDependencyError
+    from paddlevideo.inference.predictors import MissingDependencyError
     from paddlevideo.inference.predictors import OnnxPredictor
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(MissingDependencyError, match="pip install onnxruntime"):
@@ -267,15 +267,19 @@ def test_missing_onnxruntime_gives_pip_command(model, monkeypatch):
 
 
 def test_postprocess_lines_and_label_list(tmp_path):
-    from paddlevideo.inference.errors import InferenceError
-    from paddlevideo.inference.postprocess import format_result, load_label_list, postprocess
+    from paddlevideo.inference.model import InferenceError
+    from paddlevideo.inference.api import format_result, postprocess
+    from paddlevideo.inference.model import load_label_list
     logits = np.array([[0.0, 3.0, 1.0], [2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [2.0, 0.0, 0.0]], np.float32)
     results = postprocess(logits, ["a.avi", "b.avi"], top_k=2, label_names={0: "zero", 1: "one"})
-    assert [r["classes"] for r in results] == [[1, 0], [0, 1]]  # 2 rows per file averaged first
-    assert format_result({"file": "data/example.avi", "classes": [5], "scores": [float(np.float32(0.99907124))]}) \
+    assert [[e["class"] for e in r["top_k"]] for r in results] == [[1, 0], [0, 1]]  # 2 rows per file averaged
+    assert [e["label"] for e in results[0]["top_k"]] == ["one", "zero"]
+    assert postprocess(logits, ["a.avi"], top_k=1)[0]["top_k"][0]["label"] is None  # no class names: None
+    assert format_result({"file": "data/example.avi",
+                          "top_k": [{"class": 5, "score": float(np.float32(0.99907124)), "label": None}]}) \
         == "Current video file: data/example.avi\n\ttop-1 class: 5\n\ttop-1 score: 0.9990712404251099"
     assert format_result(results[0]).splitlines()[1:4] == ["\ttop-1 class: 1",
-                                                           f"\ttop-1 score: {results[0]['scores'][0]}",
+                                                           f"\ttop-1 score: {results[0]['top_k'][0]['score']}",
                                                            "\ttop-1 name: one"]
     bad = tmp_path / "labels.txt"
     bad.write_text("0 a\nb b\n")

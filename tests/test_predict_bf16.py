@@ -16,18 +16,18 @@ def fake_cpuinfo(tmp_path, flags, name="cpuinfo"):
 
 @pytest.fixture
 def cpu_without_bf16(tmp_path, monkeypatch):
-    from paddlevideo.inference import cpu_precision
-    monkeypatch.setattr(cpu_precision, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_ZEN3, "zen3"))
+    from paddlevideo.inference import predictors
+    monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_ZEN3, "zen3"))
 
 
 @pytest.fixture
 def cpu_with_bf16(tmp_path, monkeypatch):
-    from paddlevideo.inference import cpu_precision
-    monkeypatch.setattr(cpu_precision, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_AMX, "spr"))
+    from paddlevideo.inference import predictors
+    monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_AMX, "spr"))
 
 
 def test_flags_are_read_from_cpuinfo(tmp_path):
-    from paddlevideo.inference.cpu_precision import bf16_flags, read_cpu_flags
+    from paddlevideo.inference.predictors import bf16_flags, read_cpu_flags
     assert bf16_flags(fake_cpuinfo(tmp_path, FLAGS_AMX, "a")) == ("avx512_bf16", "amx_bf16")
     assert bf16_flags(fake_cpuinfo(tmp_path, "avx512f avx512_bf16", "b")) == ("avx512_bf16",)
     assert bf16_flags(fake_cpuinfo(tmp_path, FLAGS_ZEN3, "c")) == ()
@@ -35,8 +35,8 @@ def test_flags_are_read_from_cpuinfo(tmp_path):
 
 
 def test_refusals_name_the_reason(tmp_path):
-    from paddlevideo.inference.cpu_precision import check_cpu_bf16
-    from paddlevideo.inference.errors import UnsupportedDeviceError
+    from paddlevideo.inference.predictors import check_cpu_bf16
+    from paddlevideo.inference.predictors import UnsupportedDeviceError
     from paddlevideo.utils.errors import UserError
     zen3, amx = fake_cpuinfo(tmp_path, FLAGS_ZEN3, "z"), fake_cpuinfo(tmp_path, FLAGS_AMX, "s")
     with pytest.raises(UnsupportedDeviceError, match="AVX512-BF16 or AMX-BF16.*use --precision fp32") as err:
@@ -57,8 +57,8 @@ def test_cli_refuses_bf16_without_cpu_support(model, capsys, cpu_without_bf16): 
 
 
 def test_bf16_is_refused_for_onnx_and_tensorrt(model, capsys, cpu_with_bf16):  # noqa: F811
-    from paddlevideo.inference.device import tensorrt_precision
-    from paddlevideo.inference.errors import UnsupportedDeviceError
+    from paddlevideo.inference.predictors import tensorrt_precision
+    from paddlevideo.inference.predictors import UnsupportedDeviceError
     from conftest import DEMO_CFG, SMALL
     argv = ["-c", DEMO_CFG, "-o", *SMALL, "-i", model["video"], "--onnx_file", model["onnx"], "--precision", "bf16"]
     code, _, err = predict(capsys, argv)
@@ -92,14 +92,14 @@ def test_cpu_predictor_config(precision, mkldnn, expected):
 
 
 def test_fp32_hint_only_where_bf16_runs(model, capsys, tmp_path, monkeypatch):  # noqa: F811
-    from paddlevideo.inference import cpu_precision
-    monkeypatch.setattr(cpu_precision, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_AMX, "spr"))
+    from paddlevideo.inference import predictors
+    monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_AMX, "spr"))
     code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False"))
     hints = [line for line in err.splitlines() if "hint:" in line]
     assert code == 0 and len(parse_results(out)) == 1 and "hint" not in out  # stdout stays PaddleVideo's
     assert len(hints) == 1 and hints[0].startswith("predict.py: hint: this CPU has avx512_bf16/amx_bf16: "
                                                    "--precision bf16")
-    monkeypatch.setattr(cpu_precision, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_ZEN3, "zen3"))
+    monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_ZEN3, "zen3"))
     code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False"))
     assert code == 0 and "hint" not in err
 
@@ -107,7 +107,7 @@ def test_fp32_hint_only_where_bf16_runs(model, capsys, tmp_path, monkeypatch):  
 def test_bf16_keeps_top1_on_a_bf16_cpu(model, capsys):  # noqa: F811
     """Runs only where the CPU has bf16: same class, score within 0.02, and the logits really differ
     from fp32 (bf16 ran, not a silent fp32)."""
-    from paddlevideo.inference.cpu_precision import bf16_flags
+    from paddlevideo.inference.predictors import bf16_flags
     from paddlevideo.inference.predictors import PaddlePredictor
     from paddlevideo.inference.preprocess import build_preprocessor
     from conftest import small_config

@@ -25,12 +25,12 @@ def test_output_json_is_checked_before_predicting(model, tmp_path, capsys):
 
 
 def test_results_stand_when_the_json_cannot_be_written(model, tmp_path, capsys, monkeypatch):
-    from paddlevideo.inference import runner
+    from paddlevideo.inference import api
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(runner, "write_json", full_disk)
+    monkeypatch.setattr(api, "write_json", full_disk)
     code, out, err = predict(capsys, paddle_args(model, "--output_json", str(tmp_path / "r.json")))
     assert code == 2 and len(parse_results(out)) == 1
     assert err.strip().splitlines()[-1].endswith("r.json was not written: No space left on device")

@@ -6,7 +6,7 @@ from test_predict import model, paddle_args, parse_results, predict  # noqa: F40
 
 
 def test_chunk_bounds_cover_the_views_with_near_equal_chunks():
-    from paddlevideo.inference.view_chunks import chunk_bounds
+    from paddlevideo.inference.predictors import chunk_bounds
     assert chunk_bounds(250, 50) == [(0, 50), (50, 100), (100, 150), (150, 200), (200, 250)]
     sizes = [b - a for a, b in chunk_bounds(250, 64)]
     assert sizes == [63, 63, 62, 62]  # 4 chunks, at most two shapes for oneDNN
@@ -18,7 +18,7 @@ def test_chunk_bounds_cover_the_views_with_near_equal_chunks():
 
 
 def test_free_and_fixed_view_dimensions():
-    from paddlevideo.inference.view_chunks import takes_any_view_count
+    from paddlevideo.inference.predictors import takes_any_view_count
     assert takes_any_view_count([-1, -1, 3, 64, 64]) and takes_any_view_count([None, None, 3, 64, 64])
     assert takes_any_view_count(["batch", "p2o.DynamicDimension.1", 3, 64, 64])
     assert not takes_any_view_count([-1, 250, 3, 224, 224]) and not takes_any_view_count(None)
@@ -34,7 +34,7 @@ def small_batch(model):  # noqa: F811
 @pytest.mark.parametrize("kind", ["pdmodel", "json", "onnx"])
 def test_chunked_scores_equal_one_shot(model, kind):  # noqa: F811
     from paddlevideo.inference.predictors import OnnxPredictor, PaddlePredictor
-    from paddlevideo.inference.view_chunks import ViewChunkPredictor, with_view_chunks
+    from paddlevideo.inference.predictors import ViewChunkPredictor, with_view_chunks
     if kind == "onnx":
         inner = OnnxPredictor(model["onnx"])
     else:
@@ -54,7 +54,7 @@ def test_chunked_scores_equal_one_shot(model, kind):  # noqa: F811
 
 def test_chunks_are_really_fed(model, monkeypatch):  # noqa: F811
     from paddlevideo.inference.predictors import PaddlePredictor
-    from paddlevideo.inference.view_chunks import with_view_chunks
+    from paddlevideo.inference.predictors import with_view_chunks
     inner = PaddlePredictor(model["pdmodel"], model["params"], disable_glog=True)
     seen = []
     run = inner.run
@@ -66,7 +66,7 @@ def test_chunks_are_really_fed(model, monkeypatch):  # noqa: F811
 def test_fixed_view_export_runs_one_shot(model, capsys):  # noqa: F811
     """PaddleVideo's exports fix the view count: no chunking, whatever --view_chunk says."""
     from paddlevideo.inference.predictors import PaddlePredictor
-    from paddlevideo.inference.view_chunks import with_view_chunks
+    from paddlevideo.inference.predictors import with_view_chunks
     inner = PaddlePredictor(model["fixed"] + ".pdmodel", model["fixed"] + ".pdiparams", disable_glog=True)
     assert inner.input_shape == [-1, 30, 3, 64, 64] and with_view_chunks(inner, 7) is inner
     argv = paddle_args({**model, "pdmodel": model["fixed"] + ".pdmodel", "params": model["fixed"] + ".pdiparams"})
@@ -98,7 +98,7 @@ def test_any_view_count_runs(model):  # noqa: F811
 
 
 def test_tensorrt_shape_ranges():
-    from paddlevideo.inference.device import tensorrt_shape_ranges
+    from paddlevideo.inference.predictors import tensorrt_shape_ranges
     video = [1, 250, 3, 224, 224]
     low, high, opt = tensorrt_shape_ranges("x", [-1, -1, 3, 224, 224], video, batch_size=2, view_chunk=50)
     assert low == {"x": [1, 1, 3, 224, 224]}  # the last run may hold 1 video; chunks of any size

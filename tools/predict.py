@@ -8,7 +8,6 @@ config that disagrees gets one warning line and the .yml is used). ``-i`` also t
 .txt list of videos; ``--onnx_file X.onnx`` runs onnxruntime instead.
 Prints per video ``Current video file: ...`` then tab + ``top-1 class: N`` and tab + ``top-1 score: X``.
 """
-import argparse
 import os
 import sys
 
@@ -19,19 +18,13 @@ if ROOT not in sys.path:
 import paddlevideo  # noqa: E402
 
 
-def parse_args(argv=None):
-    from paddlevideo.inference.runner import add_predict_args
-    return add_predict_args(argparse.ArgumentParser("PaddleVideo Inference model script")).parse_args(argv)
-
-
 def main(argv=None):
-    args = parse_args(argv)
+    """``tools/predict.py ARGS``: a thin layer over ``paddlevideo.Predictor``; returns the exit status."""
     from paddlevideo.utils.runtime import require_paddle
     paddlevideo.setup_runtime()  # before Paddle is imported
     require_paddle("predict.py")
-    from paddlevideo.utils.errors import run_cli
-    from paddlevideo.inference.runner import run_predict
-    return run_cli("predict.py", lambda: run_predict(args, "predict.py"))
+    from paddlevideo.inference.api import main as predict_main
+    return predict_main(argv, "predict.py")
 
 
 if __name__ == "__main__":

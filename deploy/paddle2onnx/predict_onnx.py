@@ -6,7 +6,6 @@ Same preprocessing and printed lines as tools/predict.py (``--model_file`` is ac
 as in PaddleVideo): built from ``TSN.yml`` beside ``TSN.onnx``, or from ``-c CONFIG`` for an export
 without it. Needs ``pip install onnxruntime``, not Paddle.
 """
-import argparse
 import os
 import sys
 
@@ -17,18 +16,11 @@ if ROOT not in sys.path:
 import paddlevideo  # noqa: E402
 
 
-def parse_args(argv=None):
-    from paddlevideo.inference.runner import add_predict_args
-    parser = argparse.ArgumentParser("PaddleVideo ONNX inference script")
-    return add_predict_args(parser, onnx_only=True).parse_args(argv)
-
-
 def main(argv=None):
-    args = parse_args(argv)
+    """``predict_onnx.py ARGS``: ``paddlevideo.Predictor`` on onnxruntime; Paddle is never imported."""
     paddlevideo.setup_runtime()
-    from paddlevideo.utils.errors import run_cli
-    from paddlevideo.inference.runner import run_predict
-    return run_cli("predict_onnx.py", lambda: run_predict(args, "predict_onnx.py"))
+    from paddlevideo.inference.api import main as predict_main
+    return predict_main(argv, "predict_onnx.py", onnx_only=True)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,18 @@
-"""Deployment helpers shared by tools/export_model.py, tools/predict.py and deploy/paddle2onnx.
+"""Deployment: export a trained TSN, and predict with it (``Predictor``, tools/predict.py, deploy/paddle2onnx).
 
-Export writes ``<name>.yml`` beside the program (``model_yml``): the preprocessing as pipeline op
-specs, which ``TSNPreprocessor`` builds with the data loader's own registry. Predictors wrap Paddle
-Inference, onnxruntime and the dygraph model behind one ``run(batch) -> logits``. Everything imported
-here works without Paddle (the ONNX path); Paddle is imported where a predictor or export needs it.
+Along the data's way: ``model`` (what the model is: ``<name>.yml`` or a config's ``INFERENCE``, op specs,
+class names) -> ``preprocess`` (which videos; one video -> the input array) -> ``predictors`` (the
+backends: Paddle Inference, onnxruntime, dygraph; device and precision) -> ``api`` (``Predictor`` and the
+predict loop). ``export`` writes what the others read. Everything imported here works without Paddle
+(the ONNX path); Paddle is imported where a backend or export needs it.
 """
-from .errors import InferenceError, MissingDependencyError, UnsupportedDeviceError
-from .inputs import collect_videos
-from .model_setup import ModelSetup, resolve_model_setup
-from .model_yml import read_model_yml, yml_path
-from .op_specs import inference_op_specs
-from .postprocess import format_result, load_label_list, postprocess, softmax, write_json
-from .preprocess import TSNPreprocessor, build_preprocessor
+from .api import PredictOptions, Predictor, format_result, postprocess, softmax, write_json
+from .model import InferenceError, ModelSetup, inference_op_specs, load_label_list, read_model_yml, \
+    resolve_model_setup, yml_path
+from .predictors import MissingDependencyError, UnsupportedDeviceError
+from .preprocess import TSNPreprocessor, VideoReadError, build_preprocessor, collect_videos
 
-__all__ = ["InferenceError", "MissingDependencyError", "UnsupportedDeviceError", "ModelSetup", "TSNPreprocessor",
-           "build_preprocessor", "collect_videos", "format_result", "inference_op_specs", "load_label_list",
-           "postprocess", "read_model_yml", "resolve_model_setup", "softmax", "write_json", "yml_path"]
+__all__ = ["InferenceError", "MissingDependencyError", "ModelSetup", "PredictOptions", "Predictor",
+           "TSNPreprocessor", "UnsupportedDeviceError", "VideoReadError", "build_preprocessor", "collect_videos",
+           "format_result", "inference_op_specs", "load_label_list", "postprocess", "read_model_yml",
+           "resolve_model_setup", "softmax", "write_json", "yml_path"]

@@ -15,10 +15,9 @@ import tempfile
 import warnings
 
 from ..utils.save_load import CheckpointError, load, load_ckpt
-from .errors import InferenceError, require_module
-from .model_yml import describe_export, ordered_labels, write_model_yml
-from .op_specs import inference_op_specs
-from .postprocess import load_label_list
+from .model import InferenceError, describe_export, inference_op_specs, load_label_list, ordered_labels, \
+    write_model_yml
+from .predictors import require_module
 from .preprocess import build_preprocessor
 
 logger = logging.getLogger(__name__)

@@ -1,25 +1,278 @@
-"""Predictors: one ``run(batch) -> logits`` interface over Paddle Inference, onnxruntime and dygraph.
+"""Backends: one ``run(batch) -> logits`` interface over Paddle Inference, onnxruntime and dygraph.
 
-``batch``: float32 ``[N, views, 3, H, W]``; result: float32 logits ``[N, classes]``.
+``batch``: float32 ``[N, views, 3, H, W]``; result: float32 logits ``[N, classes]``. Also here: the checks
+a backend needs before Paddle sees a file (model files, input shape), the device and precision choices
+(GPU, TensorRT, CPU bfloat16 from ``/proc/cpuinfo``), and feeding a video's views in chunks.
 """
-import logging
 import contextlib
+import functools
+import json
+import logging
 import os
 import sys
 
 import numpy as np
 
 from ..utils.runtime import usable_cpus
-from .cpu_precision import check_cpu_bf16
-from .device import check_precision, check_tensorrt, tensorrt_precision
-from .errors import InferenceError, UnsupportedDeviceError, require_module
-from .model_files import check_model_files
+from .model import InferenceError
 
 logger = logging.getLogger(__name__)
 
 
-class Predictor:
-    """Base: ``input_shape`` is the declared input (``None``/-1 for free dims) or ``None`` when unknown."""
+class MissingDependencyError(InferenceError):
+    """An optional package (paddle2onnx, onnxruntime) is not installed; the message gives the pip command."""
+
+
+class UnsupportedDeviceError(InferenceError):
+    """A flag asks for hardware support this Paddle build lacks (TensorRT without a TensorRT build)."""
+
+
+def require_module(module: str, pip_name: str, purpose: str):
+    """Import ``module`` or raise ``MissingDependencyError`` with the pip command for ``purpose``."""
+    from ..utils.optional import import_optional
+    return import_optional(module, pip_name, purpose, MissingDependencyError,
+                           hint=" (or pip install -e .[onnx] for both paddle2onnx and onnxruntime)")
+
+
+# ---------------------------------------------------------------- model files
+MODEL_SUFFIXES = (".pdmodel", ".json")
+
+
+def _require_file(path: str, flag: str, what: str):
+    if not path:
+        raise InferenceError(f"{flag} is required: the {what}")
+    if not os.path.isfile(path):
+        raise InferenceError(f"{flag}: file not found: {path}")
+    if os.path.getsize(path) == 0:
+        raise InferenceError(f"{flag}: file is empty (0 bytes): {path}")
+
+
+def _pdmodel_inputs(path: str):
+    from paddle.base import core
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        desc = core.ProgramDesc(data)
+    except Exception:  # Paddle raises ValueError(InvalidArgument) for bytes that are not a ProgramDesc
+        raise InferenceError(f"--model_file {path} is not a Paddle program (.pdmodel); "
+                             "export one with tools/export_model.py") from None
+    block = desc.block(0)
+    inputs = []
+    for i in range(block.op_size()):
+        op = block.op(i)
+        if op.type() == "feed":
+            name = op.output("Out")[0]
+            inputs.append((name, list(block.var(name.encode()).shape())))
+    return inputs
+
+
+def _json_inputs(path: str):
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            program = json.load(f)
+        if program.get("base_code", {}).get("magic") != "pir":
+            raise ValueError("no PIR magic")
+        ops = program["program"]["regions"][0]["blocks"][0]["ops"]
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, UnicodeDecodeError):
+        raise InferenceError(f"--model_file {path} is not a Paddle PIR program (.json); "
+                             "export one with tools/export_model.py --format json") from None
+    inputs = []
+    for op in ops:
+        if op.get("#") != "1.data":
+            continue
+        attrs = {a.get("N"): a.get("AT", {}).get("D") for a in op.get("A", []) if isinstance(a, dict)}
+        inputs.append((attrs.get("name"), attrs.get("shape")))
+    return inputs
+
+
+def check_model_files(model_file: str, params_file: str):
+    """Validate a ``.pdmodel``/``.json`` + ``.pdiparams`` pair; return ``[(input name, shape)]`` (-1 = any).
+
+    Raises ``InferenceError`` for a missing, empty or wrong-kind file.
+    """
+    _require_file(model_file, "--model_file", "exported program (.pdmodel or .json)")
+    _require_file(params_file, "--params_file", "exported weights (.pdiparams)")
+    if model_file.endswith(".pdiparams"):
+        raise InferenceError(f"--model_file {model_file} is a weights file; pass the .pdmodel (or .json) "
+                             "as --model_file and the .pdiparams as --params_file")
+    if params_file.endswith((".pdmodel", ".json")):
+        raise InferenceError(f"--params_file {params_file} is a program file; pass the .pdiparams")
+    if model_file.endswith(".json"):
+        return _json_inputs(model_file)
+    if model_file.endswith(".onnx"):
+        raise InferenceError(f"--model_file {model_file} is an ONNX model; pass it as --onnx_file")
+    return _pdmodel_inputs(model_file)
+
+
+def check_input_shape(declared, actual, model_file: str, source: str = "the config's INFERENCE section"):
+    """Fail clearly when the preprocessed input ``actual`` cannot feed a model declaring ``declared``.
+
+    ``declared`` uses -1/None for free dimensions; only fixed dimensions are compared. ``source``
+    names where the preprocessing came from (the config's INFERENCE section, or ``X.yml``).
+    """
+    if declared is None:
+        return
+    ok = len(declared) == len(actual) and all(
+        d is None or d == -1 or isinstance(d, str) or d == a for d, a in zip(declared, actual))
+    if not ok:
+        shown = ["?" if d is None or d == -1 or isinstance(d, str) else d for d in declared]
+        raise InferenceError(
+            f"{model_file} expects input {shown} but {source} produces {list(actual)}; predict with the "
+            "config used for export (or --override INFERENCE.num_seg=... INFERENCE.target_size=...), "
+            "or export the model again")
+
+
+# ---------------------------------------------------------------- device and precision
+PRECISIONS = ("fp32", "fp16", "int8", "bf16")  # bf16: CPU oneDNN only (check_cpu_bf16)
+
+
+@functools.lru_cache(maxsize=None)
+def gpu_available() -> bool:
+    """True when this Paddle is built with CUDA and sees at least one GPU."""
+    import paddle
+    if not paddle.is_compiled_with_cuda():
+        return False
+    try:
+        return paddle.device.cuda.device_count() > 0
+    except Exception:  # a CUDA build without a driver
+        return False
+
+
+def tensorrt_available() -> bool:
+    """True when this Paddle build links TensorRT (``get_trt_compile_version`` is not 0.0.0)."""
+    from paddle import inference
+    try:
+        return tuple(inference.get_trt_compile_version()) != (0, 0, 0)
+    except Exception:
+        return False
+
+
+_warned = set()
+
+
+def resolve_use_gpu(requested) -> bool:
+    """``requested`` None -> GPU when available; True on a CPU-only setup warns once and returns False."""
+    if requested is None:
+        return gpu_available()
+    if requested and not gpu_available():
+        if "gpu" not in _warned:
+            _warned.add("gpu")
+            logger.warning(
+                "--use_gpu True, but this Paddle has no CUDA or sees no GPU: running on CPU")
+        return False
+    return bool(requested)
+
+
+def check_tensorrt(use_tensorrt: bool, use_gpu: bool):
+    """Refuse ``--use_tensorrt`` where it cannot run, with one clear ``UnsupportedDeviceError``."""
+    if not use_tensorrt:
+        return
+    import paddle
+    if not paddle.is_compiled_with_cuda():
+        raise UnsupportedDeviceError(
+            "--use_tensorrt True needs paddlepaddle-gpu built with TensorRT; this Paddle is a CPU build "
+            "(drop --use_tensorrt, or install a GPU build with TensorRT)")
+    if not tensorrt_available():
+        raise UnsupportedDeviceError(
+            "--use_tensorrt True needs a Paddle build with TensorRT; this GPU build has none "
+            "(paddle.inference.get_trt_compile_version() is 0.0.0)")
+    if not use_gpu:
+        raise UnsupportedDeviceError("--use_tensorrt True runs on the GPU: it needs --use_gpu True and a visible GPU")
+
+
+def tensorrt_precision(precision: str):
+    """``fp32|fp16|int8`` -> ``paddle.inference.PrecisionType``; bf16 is refused (a CPU path)."""
+    from paddle import inference
+    if precision == "bf16":
+        raise UnsupportedDeviceError("--precision bf16 is the CPU (oneDNN) path: with TensorRT use fp16, fp32 or int8")
+    return {"fp32": inference.PrecisionType.Float32, "fp16": inference.PrecisionType.Half,
+            "int8": inference.PrecisionType.Int8}[precision]
+
+
+def tensorrt_max_batch_size(batch_size: int, frames_per_video: int) -> int:
+    """TensorRT sees the backbone's batch: videos x frames per video (segments x crop views)."""
+    return int(batch_size) * int(frames_per_video)
+
+
+def tensorrt_shape_ranges(input_name: str, declared, video_shape, batch_size: int, view_chunk: int):
+    """``(min, max, opt)`` input shapes for ``Config.set_trt_dynamic_shape_info``, or None.
+
+    ``declared``: the program's input shape (-1/None = free); ``video_shape``: one preprocessed video,
+    ``[1, views, 3, S, S]``. None when the view dimension is fixed (a PaddleVideo export: a static
+    engine sized by ``max_batch_size``). Otherwise each is ``{input_name: [videos, views, 3, S, S]}``:
+    min ``[1, 1, ...]`` (the last run may hold fewer videos; any chunk size), opt ``[batch_size,
+    chunk, ...]`` (what predict feeds), max ``[batch_size, views, ...]`` (one-shot, ``--view_chunk 0``).
+    """
+    views_declared = declared[1] if declared is not None and len(declared) > 1 else None
+    if isinstance(views_declared, int) and views_declared > 0:
+        return None
+    views, chw = int(video_shape[1]), [int(d) for d in video_shape[2:]]
+    chunk = views if view_chunk <= 0 else min(int(view_chunk), views)
+    batch = int(batch_size)
+    return ({input_name: [1, 1] + chw}, {input_name: [batch, views] + chw}, {input_name: [batch, chunk] + chw})
+
+
+# ---------------------------------------------------------------- CPU bfloat16
+CPUINFO = "/proc/cpuinfo"
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def read_cpu_flags(cpuinfo: str = CPUINFO) -> frozenset:
+    """The ``flags`` of the first processor in ``cpuinfo`` (empty when the file is unreadable or has none)."""
+    try:
+        with open(cpuinfo, encoding="ascii", errors="ignore") as f:
+            for line in f:
+                if line.startswith("flags") and ":" in line:
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+@functools.lru_cache(maxsize=None)
+def bf16_flags(cpuinfo: str = CPUINFO) -> tuple:
+    """Which of ``avx512_bf16`` / ``amx_bf16`` the CPU described by ``cpuinfo`` has (empty: no bf16)."""
+    flags = read_cpu_flags(cpuinfo)
+    return tuple(flag for flag in BF16_FLAGS if flag in flags)
+
+
+def check_cpu_bf16(enable_mkldnn: bool, ir_optim: bool, cpuinfo: str = None) -> tuple:
+    """Refuse ``--precision bf16`` where it would not run bf16; return the CPU's bf16 flags.
+
+    Raises ``UnsupportedDeviceError`` (one line, exit status 2 in the tools) without oneDNN, without
+    graph optimisation (the bf16 passes are IR passes), or on a CPU without AVX512-BF16 / AMX-BF16.
+    """
+    if not enable_mkldnn:
+        raise UnsupportedDeviceError("--precision bf16 runs on oneDNN: drop --enable_mkldnn False")
+    if not ir_optim:
+        raise UnsupportedDeviceError("--precision bf16 needs the graph passes: drop --ir_optim False")
+    cpuinfo = cpuinfo or CPUINFO
+    found = bf16_flags(cpuinfo)
+    if not found:
+        raise UnsupportedDeviceError(
+            f"--precision bf16 needs a CPU with AVX512-BF16 or AMX-BF16 ({' or '.join(BF16_FLAGS)} in "
+            f"{cpuinfo}); this one has neither: use --precision fp32")
+    return found
+
+
+def bf16_hint(program: str, cpuinfo: str = None):
+    """The one stderr line an fp32 CPU run prints when the CPU could run bf16, or None."""
+    cpuinfo = cpuinfo or CPUINFO
+    if not bf16_flags(cpuinfo):
+        return None
+    return (f"{program}: hint: this CPU has {'/'.join(bf16_flags(cpuinfo))}: --precision bf16 runs about 4x faster "
+            "(same top-1 on the test videos, scores within 0.02; fp32 stays the default and matches PaddleVideo)")
+
+
+def print_bf16_hint(program: str, cpuinfo: str = None):
+    line = bf16_hint(program, cpuinfo)
+    if line:
+        print(line, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- backends
+class Backend:
+    """What runs the model: ``input_shape`` is the declared input (``None``/-1 for free dims) or ``None`` when unknown."""
 
     kind = "predictor"
     input_shape = None
@@ -32,13 +285,14 @@ class Predictor:
         return self.kind
 
 
-class PaddlePredictor(Predictor):
+class PaddlePredictor(Backend):
     """Paddle Inference (``paddle.inference``) on an exported ``.pdmodel``/``.json`` + ``.pdiparams``.
 
     CPU: ``disable_gpu``, ``set_cpu_math_library_num_threads``, oneDNN when ``enable_mkldnn``; bf16 (and
     fp16, as PaddleVideo) add ``enable_mkldnn_bfloat16``, bf16 only on a CPU that has it (``cpuinfo``,
     else ``UnsupportedDeviceError``). GPU: ``enable_use_gpu(gpu_mem)``, optional TensorRT with
-    ``max_batch_size`` and, for a free view dimension, ``trt_shape_ranges`` (min, max, opt). ``enable_memory_optim()`` (buffer reuse) is asked for wherever Paddle takes it:
+    ``max_batch_size`` and, for a free view dimension, the shape ranges (min, max, opt) of
+    ``video_shape`` (one preprocessed video), ``batch_size`` and ``view_chunk``. ``enable_memory_optim()`` (buffer reuse) is asked for wherever Paddle takes it:
     for a classic ``.pdmodel`` on CPU it cuts the peak memory of a 250-frame TSN video from 12 GB to
     3 GB with oneDNN (native kernels: from ~40 GB, out of memory on 24 GB, to 16 GB). Paddle 3.3.1
     rejects it for PIR ``.json`` programs on CPU ("Not find predictor_id ... memory_optimize_pass";
@@ -49,9 +303,8 @@ class PaddlePredictor(Predictor):
     kind = "paddle_inference"
 
     def __init__(self, model_file, params_file, use_gpu=False, gpu_mem=8000, cpu_threads=None,
-                 enable_mkldnn=True, ir_optim=True, precision="fp32", use_tensorrt=False,
-                 trt_max_batch_size=1, disable_glog=False, trt_shape_ranges=None, cpuinfo=None):
-        check_precision(precision)
+                 enable_mkldnn=True, ir_optim=True, precision="fp32", use_tensorrt=False, disable_glog=True,
+                 video_shape=None, batch_size=1, view_chunk=0, cpuinfo=None):
         check_tensorrt(use_tensorrt, use_gpu)
         if precision == "bf16" and use_gpu and not use_tensorrt:
             raise UnsupportedDeviceError("--precision bf16 is a CPU path: pass --use_gpu False (on the GPU: fp16)")
@@ -68,6 +321,11 @@ class PaddlePredictor(Predictor):
         self.enable_mkldnn = enable_mkldnn and not use_gpu
         if precision in ("fp16", "int8") and not use_gpu and not (precision == "fp16" and self.enable_mkldnn):
             logger.warning(f"--precision {precision} has no CPU path here: running fp32")
+        trt_max_batch_size, trt_shape_ranges = 1, None
+        if use_tensorrt and video_shape is not None:
+            trt_max_batch_size = tensorrt_max_batch_size(batch_size, video_shape[1])
+            trt_shape_ranges = tensorrt_shape_ranges(self.input_name, self.input_shape, video_shape, batch_size,
+                                                     view_chunk)
         settings = dict(gpu_mem=gpu_mem, ir_optim=ir_optim, precision=precision, use_tensorrt=use_tensorrt,
                         trt_max_batch_size=trt_max_batch_size, disable_glog=disable_glog,
                         trt_shape_ranges=trt_shape_ranges)
@@ -144,7 +402,7 @@ def configure_cpu(config, cpu_threads: int, enable_mkldnn: bool, precision: str)
     return config
 
 
-class OnnxPredictor(Predictor):
+class OnnxPredictor(Backend):
     """onnxruntime session on ``onnx_file``: the CUDA provider when installed and ``use_gpu`` is True or
     None (the default), else the CPU provider; ``use_gpu=True`` without it warns once."""
 
@@ -187,7 +445,7 @@ class OnnxPredictor(Predictor):
         return f"onnxruntime ({self.providers[0]}, {self.cpu_threads} threads)"
 
 
-class DygraphPredictor(Predictor):
+class DygraphPredictor(Backend):
     """The dygraph model itself (``model.infer_step([imgs])`` under ``no_grad``): the fidelity reference."""
 
     kind = "dygraph"
@@ -236,3 +494,68 @@ def _first_line(err) -> str:
         if line and not set(line) <= set("-="):
             return line[:300]
     return type(err).__name__
+
+
+# ---------------------------------------------------------------- views in chunks
+DEFAULT_VIEW_CHUNK = 25  # measured: see docs/predict.md "Views in chunks"
+
+
+def takes_any_view_count(input_shape) -> bool:
+    """True when the model's declared input ``[N, views, 3, H, W]`` leaves ``views`` free (None/-1/a name)."""
+    if input_shape is None or len(input_shape) < 2:
+        return False
+    views = input_shape[1]
+    return views is None or isinstance(views, str) or int(views) < 0
+
+
+def chunk_bounds(views: int, view_chunk: int):
+    """``[(start, stop)]`` covering ``range(views)`` in ``ceil(views / view_chunk)`` near-equal chunks.
+
+    Sizes differ by at most one (250 views, chunk 64 -> 63, 63, 62, 62), so the backbone sees at most
+    two batch shapes: oneDNN creates its kernels once per shape. ``view_chunk`` 0: one chunk.
+    """
+    if view_chunk <= 0 or view_chunk >= views:
+        return [(0, views)]
+    count = -(-views // view_chunk)
+    base, extra = divmod(views, count)
+    bounds, start = [], 0
+    for i in range(count):
+        stop = start + base + (1 if i < extra else 0)
+        bounds.append((start, stop))
+        start = stop
+    return bounds
+
+
+class ViewChunkPredictor(Backend):
+    """Wraps a predictor whose model takes any view count: ``run([N, V, 3, S, S]) -> [N, classes]``
+    from ``ceil(V / view_chunk)`` runs on ``[N, <=view_chunk, 3, S, S]``, logits averaged weighted by
+    chunk size (in float64, returned as float32)."""
+
+    def __init__(self, inner, view_chunk: int):
+        self.inner = inner
+        self.view_chunk = int(view_chunk)
+        self.kind = inner.kind
+        self.input_shape = inner.input_shape
+        self.source = inner.source
+
+    def run(self, batch):
+        views = batch.shape[1]
+        bounds = chunk_bounds(views, self.view_chunk)
+        if len(bounds) == 1:
+            return self.inner.run(batch)
+        total = None
+        for start, stop in bounds:
+            logits = np.asarray(self.inner.run(batch[:, start:stop]), dtype=np.float64) * (stop - start)
+            total = logits if total is None else total + logits
+        return (total / views).astype(np.float32)
+
+    def describe(self):
+        return f"{self.inner.describe()}, views in chunks of {self.view_chunk}"
+
+
+def with_view_chunks(predictor, view_chunk: int):
+    """``predictor`` wrapped to feed chunks of ``view_chunk`` views when its model takes any view count
+    and ``view_chunk`` > 0; otherwise ``predictor`` itself (one-shot)."""
+    if view_chunk == 0 or not takes_any_view_count(predictor.input_shape):
+        return predictor
+    return ViewChunkPredictor(predictor, view_chunk)

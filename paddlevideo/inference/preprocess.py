@@ -1,14 +1,69 @@
-"""Test-time preprocessing of one video, built from op specs through the data loader's own registry.
+"""Which videos to predict, and how one video becomes the model's input array.
 
-The specs come from ``<name>.yml`` beside an exported model, or from a config's ``INFERENCE`` section
-(``op_specs.inference_op_specs``: PaddleVideo's ``ppTSN_Inference_helper``). The input shape is
-measured on the built ops, so the number of views per frame lives in the crop op alone.
+Inputs: one video, a folder of videos, or a list file of video paths (``collect_videos``). The test-time
+preprocessing is built from op specs (``model.ModelSetup.specs``: ``<name>.yml`` or a config's
+``INFERENCE``) through the data loader's own registry; the input shape is measured on the built ops, so
+the number of views per frame lives in the crop op alone.
 """
+import os
+
 import numpy as np
 
-from .errors import InferenceError
-from .op_specs import inference_op_specs, inference_top_k, spec_items
+from ..utils.errors import UserError
+from ..utils.text_files import read_lines
+from .model import InferenceError, inference_op_specs, inference_top_k, spec_items
 
+
+class VideoReadError(InferenceError):
+    """A file to predict is missing, empty or not a decodable video; the message names it."""
+
+
+# ---------------------------------------------------------------- which videos
+VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".flv", ".mpg", ".mpeg", ".m4v")
+LIST_EXTENSIONS = (".txt", ".list", ".lst")
+
+
+def _read_list_file(path: str):
+    """Lines ``<video path> [label ...]`` (a VideoDataset list works); blank and ``#`` lines skipped.
+
+    Relative paths are taken from the current folder, else from the list file's folder.
+    """
+    base = os.path.dirname(os.path.abspath(path))
+    files = []
+    for line in read_lines(path):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        video = fields[0]
+        if not os.path.isabs(video) and not os.path.exists(video):
+            beside = os.path.join(base, video)
+            video = beside if os.path.exists(beside) else video
+        files.append(video)
+    if not files:
+        raise InferenceError(f"list file {path} names no video (expected one '<video path> [label]' per line)")
+    return files
+
+
+def collect_videos(input_file: str):
+    """``input_file`` -> list of video paths (a folder: its videos sorted by name; a .txt/.list: its lines).
+
+    Raises ``InferenceError`` when the path does not exist or a folder holds no video.
+    """
+    if not input_file:
+        raise InferenceError("no input given: pass -i/--input_file VIDEO (or a folder, or a .txt list of videos)")
+    if os.path.isdir(input_file):
+        names = sorted(n for n in os.listdir(input_file) if n.lower().endswith(VIDEO_EXTENSIONS))
+        if not names:
+            raise InferenceError(f"folder {input_file} holds no video ({', '.join(VIDEO_EXTENSIONS)})")
+        return [os.path.join(input_file, n) for n in names]
+    if not os.path.exists(input_file):
+        raise InferenceError(f"input file not found: {input_file}")
+    if input_file.lower().endswith(LIST_EXTENSIONS):
+        return _read_list_file(input_file)
+    return [input_file]
+
+
+# ---------------------------------------------------------------- one video -> array
 PROBE_FRAME_CLIP = 10 ** 6  # a frame count every sampler setting can draw from
 
 
@@ -82,7 +137,15 @@ class TSNPreprocessor:
         return " -> ".join(parts)
 
     def __call__(self, path: str) -> np.ndarray:
-        results = self.pipeline({"filename": path})
+        """The model input of the video at ``path``; a file that cannot be read raises ``VideoReadError``."""
+        if not os.path.exists(path):
+            raise VideoReadError(f"input file not found: {path}")
+        try:
+            results = self.pipeline({"filename": path})
+        except VideoReadError:
+            raise
+        except UserError as err:
+            raise VideoReadError(" ".join(str(err).split())) from None
         imgs = np.asarray(results["imgs"], dtype=np.float32)
         return imgs[None]
 
@@ -90,3 +153,13 @@ class TSNPreprocessor:
 def build_preprocessor(inference_cfg) -> TSNPreprocessor:
     """The preprocessor for a config's ``INFERENCE`` section (``{name: ppTSN_Inference_helper, num_seg, ...}``)."""
     return TSNPreprocessor(inference_op_specs(inference_cfg), inference_top_k(inference_cfg))
+
+
+def preprocessor_of(setup) -> TSNPreprocessor:
+    """The preprocessor of a ``model.ModelSetup``; an unusable op spec in ``X.yml`` names the file."""
+    try:
+        return TSNPreprocessor(setup.specs, setup.top_k)
+    except UserError as err:  # an unknown op or argument, a missing decoder package
+        if setup.yml is None:
+            raise
+        raise InferenceError(f"{setup.yml}: preprocess: {err}") from None
