@@ -7,7 +7,7 @@ import pytest
 
 from paddlevideo.utils import config, config_check, errors
 from paddlevideo.utils.config import parse_config
-from paddlevideo.utils.config_check import check_config, inference_settings, setting
+from paddlevideo.utils.config_check import check_config, check_op_spec, inference_settings, setting
 from paddlevideo.utils.config_schema import NO_DEFAULT, SCHEMA
 from paddlevideo.utils.spec_checks import accepted_arguments, check_arguments, op_spec_items
 
@@ -168,3 +168,77 @@ def test_constructor_arguments_are_the_registered_classes_signatures():
         assert sorted(read) == live.names() and read, variable
         for name in live.names():
             assert read[name] == accepted_arguments(live.get(name)), (variable, name)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("INFERENCE.target_size=1000000", "INFERENCE.target_size: got 1000000, expected an integer in [1, 1024]"),
+    ("INFERENCE.short_size=5000", "INFERENCE.short_size: got 5000, expected an integer in [1, 1024]"),
+    ("INFERENCE.num_seg=100000000", "INFERENCE.num_seg: got 100000000, expected an integer in [1, 256]"),
+    ("INFERENCE.num_seg=1e8", "INFERENCE.num_seg: got 100000000.0, expected an integer >= 1"),
+    ("PIPELINE.train.transform.4.Normalization.mean=[0.5, 0.5]",
+     "PIPELINE.train.transform.4.Normalization.mean: got [0.5, 0.5], expected a list of 3 numbers"),
+    ("PIPELINE.valid.transform.3.Normalization.std=0.2",
+     "PIPELINE.valid.transform.3.Normalization.std: got 0.2, expected a list of 3 numbers"),
+    ("PIPELINE.train.transform.0.Scale.short_size=5000",
+     "PIPELINE.train.transform.0.Scale.short_size: got 5000, expected an integer in [1, 1024]"),
+    ("PIPELINE.test.transform.1.TenCrop.target_size=0",
+     "PIPELINE.test.transform.1.TenCrop.target_size: got 0, expected an integer >= 1"),
+    ("PIPELINE.test.sample.num_seg=1000", "PIPELINE.test.sample.num_seg: got 1000, expected an integer in [1, 256]"),
+    ("PIPELINE.train.sample.seg_len=100", "PIPELINE.train.sample.seg_len: got 100, expected an integer in [1, 64]"),
+    ("DATASET.batch_size=100000", "DATASET.batch_size: got 100000, expected an integer in [1, 1024]"),
+    ("DATASET.test_batch_size=2000", "DATASET.test_batch_size: got 2000, expected an integer in [1, 1024]"),
+    ("DATASET.num_workers=100", "DATASET.num_workers: got 100, expected an integer in [0, 64]"),
+    ("epochs=1000000", "epochs: got 1000000, expected an integer in [1, 10000]"),
+    ("resume_epoch=20000", "resume_epoch: got 20000, expected an integer in [0, 10000]"),
+])
+def test_sizes_and_counts_have_upper_bounds(override, message):
+    with pytest.raises(errors.ConfigError) as err:
+        check_config(config.override_config(parse_config(DEMO), [override]), "train_validate")
+    assert str(err.value) == message
+
+
+def test_values_at_the_bounds_pass():
+    cfg = config.override_config(parse_config(DEMO), [
+        "INFERENCE.target_size=1024", "INFERENCE.num_seg=256", "DATASET.batch_size=1024", "epochs=10000",
+        "PIPELINE.test.sample.num_seg=256", "PIPELINE.train.transform.0.Scale.short_size=1024"])
+    assert check_config(cfg, "train_validate").INFERENCE.num_seg == 256
+
+
+def test_exported_op_specs_get_the_same_bounds():
+    assert check_op_spec({"TenCrop": {"target_size": 224}}, "x.yml preprocess.3") == ("TenCrop", {"target_size": 224})
+    assert check_op_spec({"Image2Array": None}) == ("Image2Array", {})
+    with pytest.raises(errors.ConfigError, match=r"^x.yml preprocess.3.TenCrop.target_size: got 1000000, "
+                                                 r"expected an integer in \[1, 1024\]$"):
+        check_op_spec({"TenCrop": {"target_size": 1000000}}, "x.yml preprocess.3")
+    with pytest.raises(errors.ConfigError, match=r"^p.5.Normalization.mean: got \[0.5\], expected a list of 3"):
+        check_op_spec({"Normalization": {"mean": [0.5], "std": [1, 1, 1]}}, "p.5")
+    with pytest.raises(errors.ConfigError, match="one-key mapping"):
+        check_op_spec(["Scale"], "p.0")
+
+
+@pytest.mark.parametrize("name", ["sub/run", "../up", "..", ".", "", "a\\b", "nul\0byte"])
+def test_model_name_is_one_file_name(name):
+    cfg = parse_config(DEMO)
+    cfg.model_name = name
+    for mode in ("train", "test", "export", "predict"):
+        with pytest.raises(errors.ConfigError) as err:
+            check_config(copy.deepcopy(cfg), mode)
+        assert str(err.value) == f"model_name: got {name!r}, expected one file name (not empty, '.' or '..'; " \
+                                 "no '/', '\\' or NUL)"
+
+
+def test_model_name_fits_the_longest_file_a_run_writes(tmp_path):
+    from paddlevideo.utils.config_schema import LONGEST_NAME_SUFFIX, MAX_MODEL_NAME, NAME_MAX
+    longest = "é" * (MAX_MODEL_NAME // 2) + "a" * (MAX_MODEL_NAME % 2)  # bytes, not characters, count
+    cfg = parse_config(DEMO)
+    cfg.model_name = longest
+    assert check_config(cfg, "train").model_name == longest
+    path = tmp_path / (longest + LONGEST_NAME_SUFFIX)  # the file system takes the longest name
+    path.write_bytes(b"")
+    assert len(os.fsencode(path.name)) == NAME_MAX and path.exists()
+    cfg.model_name = longest + "a"
+    with pytest.raises(errors.ConfigError) as err:
+        check_config(cfg, "train")
+    assert str(err.value).startswith("model_name: got '") and f"{MAX_MODEL_NAME + 1} bytes, expected at most " \
+        f"{MAX_MODEL_NAME} (the run writes <model_name>{LONGEST_NAME_SUFFIX}" in str(err.value)
+    assert "\n" not in str(err.value) and len(str(err.value)) < 250  # the name is shortened in the line

@@ -9,12 +9,13 @@ import copy
 import os
 import re
 
-from .config_schema import MODE_TEXT, MODES, NO_DEFAULT, SCHEMA
+from .config_schema import MODE_TEXT, MODES, NO_DEFAULT, OP_ARGUMENTS, SCHEMA
 from .errors import ConfigError
 from .registered_signatures import registered_arguments, registry_label
 from .spec_checks import check_arguments, closest, op_spec_items
 
-__all__ = ["check_config", "closest", "inference_settings", "schema_rows", "schema_table", "setting"]
+__all__ = ["check_config", "check_op_spec", "closest", "inference_settings", "schema_rows", "schema_table",
+           "setting"]
 
 _WRITES_OUTPUT = ("train", "train_validate", "test")  # checkpoints, logs, metrics.jsonl
 _KIND_TEXT = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
@@ -49,7 +50,12 @@ def _fmt(number):
     return str(int(number)) if float(number).is_integer() else str(number)
 
 
-def _range_text(spec):
+def _range_text(spec, with_cap=True):
+    """The allowed range; ``with_cap`` False leaves out a sanity cap (messages name it only when exceeded)."""
+    if spec.cap is not None and with_cap:
+        return f"in [{_fmt(spec.min)}, {_fmt(spec.cap)}]"
+    if spec.range_doc:
+        return spec.range_doc
     if spec.choices:
         return "one of " + ", ".join(map(str, spec.choices))
     if spec.gt is not None:
@@ -65,8 +71,8 @@ def _range_text(spec):
     return ""
 
 
-def _expected(spec):
-    rng = _range_text(spec)
+def _expected(spec, with_cap=False):
+    rng = _range_text(spec, with_cap)
     parts = []
     for kind in spec.kinds:
         text = _KIND_TEXT[kind]
@@ -103,6 +109,8 @@ def _check_value(value, spec, path, mode):
             _fail(path, value, spec)
         if spec.max is not None and (value >= spec.max if spec.max_open else value > spec.max):
             _fail(path, value, spec)
+        if spec.cap is not None and value > spec.cap:
+            raise ConfigError(f"{path}: got {value!r}, expected {_expected(spec, with_cap=True)}")
     elif value_kind == "str" and spec.choices:
         chosen = value.upper() if spec.ignore_case else value
         if chosen not in spec.choices:
@@ -110,6 +118,11 @@ def _check_value(value, spec, path, mode):
     elif value_kind == "str" and spec.pattern:
         if not re.search(spec.pattern, value.upper()):
             _fail(path, value, spec)
+    elif value_kind == "str" and spec.check:
+        problem = spec.check(value)
+        if problem:
+            shown = repr(value) if len(value) <= 60 else f"{value[:40]!r}... ({len(value)} characters)"
+            raise ConfigError(f"{path}: got {shown}, {problem}")
     elif value_kind == "list" and "ops" in spec.kinds:
         _check_ops(value, path)
     elif value_kind == "list" and spec.length:
@@ -123,7 +136,22 @@ def _check_value(value, spec, path, mode):
 
 def _check_ops(items, path):
     for i, item in enumerate(items):
-        op_spec_items(item, f"{path}.{i}")
+        check_op_spec(item, f"{path}.{i}")
+
+
+def _check_op_arguments(name, args, path):
+    """The declared size arguments of op ``name`` (``OP_ARGUMENTS``); its other arguments are the op's."""
+    if name in OP_ARGUMENTS:
+        _check_section(args, OP_ARGUMENTS[name], path, "predict")  # declares no default, so fills nothing
+
+
+def check_op_spec(spec, where: str = "an op spec") -> tuple:
+    """One op spec ``{OpName: {kwargs}}`` checked as in a config's ``transform`` list: its shape, and its
+    sizes against the schema's bounds (``OP_ARGUMENTS``). Returns ``(OpName, kwargs)``; raises
+    ``ConfigError`` naming ``<where>.<OpName>.<argument>``."""
+    name, kwargs = op_spec_items(spec, where)
+    _check_op_arguments(name, kwargs, f"{where}.{name}")
+    return name, kwargs
 
 
 def _constructor_arguments(node, spec, prefix):
@@ -146,6 +174,8 @@ def _check_section(node, spec, path, mode):
     if constructor is not None:
         name, accepted = constructor
         check_arguments([k for k in node if k not in declared], accepted, name, key_path=path)
+    if spec.op and isinstance(node.get("name"), str):
+        _check_op_arguments(node["name"], node, path)
     for key in node:
         if key not in declared and not spec.open:
             known = [k for k, s in declared.items() if not s.refused]
@@ -225,6 +255,11 @@ def schema_rows(spec=SCHEMA, path=""):
         yield key, kinds, _range_text(child), default, meaning
         if child.children:
             yield from schema_rows(child, key)
+    if spec is SCHEMA:
+        for op, op_spec in OP_ARGUMENTS.items():
+            for name, child in op_spec.children.items():
+                yield (f"PIPELINE.*.{op}.{name}", " or ".join(child.kinds), _range_text(child), "",
+                       f"{op}'s {child.doc}, wherever the op is configured")
 
 
 def schema_table():

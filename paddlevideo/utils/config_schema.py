@@ -13,7 +13,13 @@ declared is an error naming the closest declared one.
 must be present when its section is. A ``default`` is written into the checked config when the key
 is absent (a callable default is computed from the section, e.g. ``valid_batch_size``); ``shown``
 only documents a constructor's own default, which is left to the constructor.
+
+Sizes and counts have upper bounds far above any real TSN run, so that a typo (``target_size=1000000``)
+is one line naming the key instead of a memory error, an abort or a hang later. ``OP_ARGUMENTS``
+declares the pipeline ops' size arguments, checked wherever an op is configured (``PIPELINE``) or
+described (an exported ``.yml``'s ``preprocess``, through ``config_check.check_op_spec``).
 """
+import os
 from dataclasses import dataclass, field
 
 MODES = ("train", "train_validate", "test", "export", "predict")
@@ -23,6 +29,18 @@ TRAIN = frozenset({"train", "train_validate"})
 MODEL_MODES = TRAIN | {"test", "export"}
 DATA_MODES = TRAIN | {"test"}
 NO_DEFAULT = object()
+
+MAX_SIDE = 1024            # pixels: a short side or crop (TSN uses 224-256)
+MAX_SEGMENTS = 256         # segments per clip (TSN uses 3, 8 or 25)
+MAX_SEG_LEN = 64           # frames per segment (TSN uses 1)
+MAX_BATCH = 1024           # clips per batch and process
+MAX_WORKERS = 64           # loader processes
+MAX_EPOCHS = 10_000        # PaddleVideo's TSN trains 100
+MAX_TOP_K = 1000           # classes printed per video
+NAME_MAX = 255             # bytes in one file name (ext4, XFS, btrfs, APFS, NTFS)
+# The longest file name a run writes: the last checkpoint's temp file (atomic_write: "." + 8 random + ".tmp").
+LONGEST_NAME_SUFFIX = f"_epoch_{MAX_EPOCHS:05d}.pdparams.XXXXXXXX.tmp"
+MAX_MODEL_NAME = NAME_MAX - len(LONGEST_NAME_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,7 @@ class Key:
     min: float = None
     max: float = None
     max_open: bool = False              # max is exclusive: [min, max)
+    cap: float = None                   # a sanity upper bound (named in the message only when exceeded)
     gt: float = None                    # strictly greater than
     choices: tuple = None
     ignore_case: bool = False           # choices compared upper-cased
@@ -46,6 +65,9 @@ class Key:
     not_file: bool = False              # a folder path that must not be an existing file
     registry: str = None                # open section built through this modeling registry ("HEADS")
     name_key: str = "name"              # the key naming the registered class
+    op: bool = False                    # a pipeline op mapping: its name's OP_ARGUMENTS are checked
+    check: object = None                # callable(value) -> what is wrong (one clause) or None
+    range_doc: str = ""                 # the range column for a ``check``
 
 
 def Int(doc, **kw):
@@ -69,7 +91,39 @@ def Refused(reason):
 
 
 def _op(doc, modes):
-    return Section(doc, [("name", Str("the op (a registered pipeline op)", required=modes))], open=True)
+    return Section(doc, [("name", Str("the op (a registered pipeline op)", required=modes))], open=True, op=True)
+
+
+def _file_name_problem(name):
+    """What keeps ``name`` from being one file-name component that every file of a run fits in, or None."""
+    if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+        return "expected one file name (not empty, '.' or '..'; no '/', '\\' or NUL)"
+    try:
+        size = len(os.fsencode(name))
+    except UnicodeError:
+        return "expected a name the file system can encode"
+    if size > MAX_MODEL_NAME:
+        return (f"{size} bytes, expected at most {MAX_MODEL_NAME} (the run writes <model_name>"
+                f"{LONGEST_NAME_SUFFIX}, and a file name holds {NAME_MAX} bytes)")
+    return None
+
+
+def _side(doc, **kw):
+    return Int(doc, min=1, cap=MAX_SIDE, **kw)
+
+
+def _rgb(doc, **kw):
+    return Key(("list",), doc, length=3, **kw)
+
+
+_CROP = {"target_size": _side("crop side (pixels)")}
+OP_ARGUMENTS = {name: Section(f"the {name} op (other keys: its arguments)", args, open=True) for name, args in {
+    "Scale": {"short_size": _side("short side after scaling (pixels)")},
+    "CenterCrop": _CROP, "TenCrop": _CROP, "ThreeCrop": _CROP, "RandomCrop": _CROP, "MultiScaleCrop": _CROP,
+    "Sampler": {"num_seg": Int("segments per clip", min=1, cap=MAX_SEGMENTS),
+                "seg_len": Int("frames per segment", min=1, cap=MAX_SEG_LEN)},
+    "Normalization": {"mean": _rgb("mean (RGB)"), "std": _rgb("std (RGB)")},
+}.items()}
 
 
 def _split_pipeline(split, modes):
@@ -113,14 +167,15 @@ SCHEMA = Section("the whole config", [
         ], open=True, registry="HEADS", required=MODEL_MODES)),
     ], open=True, registry="RECOGNIZERS", name_key="framework", required=MODEL_MODES)),
     ("DATASET", Section("datasets and loaders", [
-        ("batch_size", Int("training batch per process", min=1, default=8)),
-        ("valid_batch_size", Int("validation batch per process", min=1,
+        ("batch_size", Int("training batch per process", min=1, cap=MAX_BATCH, default=8)),
+        ("valid_batch_size", Int("validation batch per process", min=1, cap=MAX_BATCH,
                                  default=lambda s: s["batch_size"], shown="batch_size")),
-        ("test_batch_size", Int("test batch per process", min=1, default=8)),
-        ("num_workers", Int("loader worker processes (0: in the main process)", min=0, default=0)),
-        ("valid_num_workers", Int("validation loader workers", min=0,
+        ("test_batch_size", Int("test batch per process", min=1, cap=MAX_BATCH, default=8)),
+        ("num_workers", Int("loader worker processes (0: in the main process)", min=0, cap=MAX_WORKERS,
+                            default=0)),
+        ("valid_num_workers", Int("validation loader workers", min=0, cap=MAX_WORKERS,
                                   default=lambda s: s["num_workers"], shown="num_workers")),
-        ("test_num_workers", Int("test loader workers", min=0,
+        ("test_num_workers", Int("test loader workers", min=0, cap=MAX_WORKERS,
                                  default=lambda s: s["num_workers"], shown="num_workers")),
         ("train", _split_dataset("training", TRAIN)),
         ("valid", _split_dataset("validation", {"train_validate"})),
@@ -156,20 +211,21 @@ SCHEMA = Section("the whole config", [
     ], open=True, required={"test"})),
     ("INFERENCE", Section("export input shape and predict preprocessing", [
         ("name", Str("the helper", choices=("ppTSN_Inference_helper",), default="ppTSN_Inference_helper")),
-        ("num_seg", Int("segments per video", min=1, default=25, required={"export"})),
-        ("seg_len", Int("frames per segment", min=1, default=1)),
-        ("short_size", Int("short side after scaling", min=1, default=256)),
-        ("target_size", Int("TenCrop size", min=1, default=224, required={"export"})),
-        ("top_k", Int("classes printed per video", min=1, default=1)),
+        ("num_seg", Int("segments per video", min=1, cap=MAX_SEGMENTS, default=25, required={"export"})),
+        ("seg_len", Int("frames per segment", min=1, cap=MAX_SEG_LEN, default=1)),
+        ("short_size", _side("short side after scaling", default=256)),
+        ("target_size", _side("TenCrop size", default=224, required={"export"})),
+        ("top_k", Int("classes printed per video", min=1, cap=MAX_TOP_K, default=1)),
         ("backend", Key(("str", "null"), "video decoder", choices=("decord", "cv2", "pyav"),
                         shown="decord if installed, else cv2")),
-        ("mean", Key(("list",), "normalisation mean (RGB)", length=3, default=[0.485, 0.456, 0.406])),
-        ("std", Key(("list",), "normalisation std (RGB)", length=3, default=[0.229, 0.224, 0.225])),
+        ("mean", _rgb("normalisation mean (RGB)", default=[0.485, 0.456, 0.406])),
+        ("std", _rgb("normalisation std (RGB)", default=[0.229, 0.224, 0.225])),
     ], required={"export", "predict"})),
     ("DALI_LOADER", Key(("any",), "accepted, not read: PaddleVideo's tsn_dali.yaml carries it for "
                         "--train_dali, which main.py refuses; the file still loads for --test")),
-    ("model_name", Str("checkpoint and export file names", required=frozenset(MODES))),
-    ("epochs", Int("training epochs", min=1, required=TRAIN)),
+    ("model_name", Str("checkpoint and export file names", required=frozenset(MODES), check=_file_name_problem,
+                       range_doc=f"one file name, at most {MAX_MODEL_NAME} bytes")),
+    ("epochs", Int("training epochs", min=1, cap=MAX_EPOCHS, required=TRAIN)),
     ("log_interval", Int("log every N iterations", min=1, default=10)),
     ("save_interval", Int("save a checkpoint every N epochs (and after the last)", min=1, default=1)),
     ("val_interval", Int("validate every N epochs (and after the last)", min=1, default=1)),
@@ -177,7 +233,8 @@ SCHEMA = Section("the whole config", [
                       ignore_case=True, default="INFO")),
     ("output_dir", Key(("str", "null"), "checkpoints, logs and config.yaml (not an existing file)",
                        shown="output/<model_name>", not_file=True)),
-    ("resume_epoch", Int("continue after this saved epoch (0: a new run; --resume sets it)", min=0, default=0)),
+    ("resume_epoch", Int("continue after this saved epoch (0: a new run; --resume sets it)", min=0,
+                         cap=MAX_EPOCHS, default=0)),
     # PaddleVideo features outside TSN: present and true, they would change the run, so they are refused.
     ("GRADIENT_ACCUMULATION", Refused("PaddleVideo's gradient accumulation is not supported here")),
     ("MIX", Refused("PaddleVideo's batch mix-up/cut-mix (MIX) is not supported here")),
