@@ -1,11 +1,12 @@
 # make demo: set up .venv, build a small dataset, train, test, export and predict end to end.
 # make test: set up .venv and run the whole test suite.
+# make test-quick: the suite without the tests marked slow (under a minute).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo bench clean
+.PHONY: venv test test-quick demo bench clean
 
 venv: $(STAMP)
 
@@ -18,7 +19,10 @@ $(STAMP): setup.py requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 test: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
+
+test-quick: venv
+	$(PY) -m pytest -q --durations=10 -m "not slow" tests
 
 demo: venv
 	$(PY) tools/demo.py
