@@ -76,12 +76,6 @@ def _threads_per_process():
         os.environ["OMP_NUM_THREADS"] = str(max(1, usable_cpus() // local))
 
 
-def _launcher_rank() -> int:
-    """This process's rank as paddle.distributed.launch sets it (0 when not launched)."""
-    value = os.environ.get("PADDLE_TRAINER_ID", "0")
-    return int(value) if value.isdigit() else 0
-
-
 def run(args):
     import paddlevideo
     paddlevideo.setup_runtime()  # threads, MKL path and console logging, before Paddle is imported
@@ -108,23 +102,22 @@ def run(args):
         if epoch == 0:
             raise ConfigError(f"--resume: no complete {cfg.model_name}_epoch_*.pdparams/.pdopt in {output_dir}")
         cfg.resume_epoch = epoch
+    rank, world_size = init_distributed()
     lock = None  # held (rank 0) until the process ends; taken before anything is written into the folder
     if not args.test:
         lock = claim_output_dir(output_dir, cfg.model_name, resuming=bool(cfg.resume_epoch),
-                                overwrite=args.overwrite, rank=_launcher_rank())
+                                overwrite=args.overwrite, rank=rank)
     logger = setup_logger(output_dir, name="paddlevideo", level=cfg.log_level.upper())
     print_config(cfg, logger)
     logger.info(describe_runtime())
 
-    _, world_size = init_distributed()
-    parallel = world_size > 1
     set_random_seed(args.seed)
     if args.test:
-        test_model(cfg, weights=args.weights, parallel=parallel)
+        test_model(cfg, weights=args.weights, rank=rank, world_size=world_size)
     else:
-        train_model(cfg, weights=args.weights, parallel=parallel, validate=args.validate, use_amp=args.amp,
+        train_model(cfg, weights=args.weights, validate=args.validate, use_amp=args.amp,
                     amp_level=args.amp_level, max_iters=args.max_iters,
-                    profiler_options=args.profiler_options, seed=args.seed)
+                    profiler_options=args.profiler_options, seed=args.seed, rank=rank, world_size=world_size)
     del lock
 
 

@@ -8,9 +8,9 @@ import pytest
 import paddlevideo  # noqa: F401  (before paddle)
 import paddle
 
-from paddlevideo.metrics import base as metrics_base
 from paddlevideo.modeling import build_model
 from paddlevideo.tasks.metrics_log import MetricsLog
+from paddlevideo.tasks.context import RunContext
 from paddlevideo.tasks.validate import evaluate
 
 from log_line_formats import VAL_END, VAL_STEP, assert_all_match
@@ -30,6 +30,10 @@ class ListLoader:
 
     def __len__(self):
         return len(self.batches)
+
+
+def _ctx(**values):
+    return RunContext(output_dir="unused", model_name="TSN", **values)
 
 
 def _model():
@@ -70,7 +74,7 @@ def test_result_does_not_depend_on_batch_size(batch_size):
     modes = []
     forward = model.forward
     model.forward = lambda data, mode="infer": (modes.append(mode), forward(data, mode))[1]
-    result = evaluate(model, ListLoader(_batches(imgs, labels, batch_size), batch_size), 7, 1, 1)
+    result = evaluate(_ctx(), model, ListLoader(_batches(imgs, labels, batch_size), batch_size), 7, 1)
     assert set(modes) == {"valid"}
     for name, value in expected.items():
         assert result[name] == pytest.approx(value, abs=1e-5), name
@@ -92,11 +96,11 @@ def test_two_ranks_padding_is_dropped(monkeypatch):
             rank1_outputs.extend([out["scores"], paddle.to_tensor(labels[rows, None]), out["losses"]])
         parts.extend([tensor, rank1_outputs.pop(0).astype(tensor.dtype).reshape([-1] + tensor.shape[1:])])
 
-    monkeypatch.setattr(metrics_base, "get_dist_info", lambda: (0, 2))
     monkeypatch.setattr(paddle.distributed, "all_gather", fake_all_gather)
     order = [0, 1, 4]
     loader = ListLoader(_batches(imgs[order], labels[order], 2), 2)
-    result = evaluate(model, loader, 5, 1, 1)
+    never = types.SimpleNamespace(requested=lambda world_size: False)  # the stop agreement is another test's
+    result = evaluate(_ctx(world_size=2, stop=never), model, loader, 5, 1)
     for name, value in expected.items():
         assert result[name] == pytest.approx(value, abs=1e-5), name
 
@@ -104,8 +108,8 @@ def test_two_ranks_padding_is_dropped(monkeypatch):
 def test_lines_and_metrics_file(tmp_path, capsys):
     model = _model()
     imgs, labels = _clips(4)
-    result = evaluate(model, ListLoader(_batches(imgs, labels, 2), 2), 4, 3, 5, log_interval=1,
-                      metrics_log=MetricsLog(str(tmp_path)))
+    result = evaluate(_ctx(epochs=5, log_interval=1, metrics_log=MetricsLog(str(tmp_path))), model,
+                      ListLoader(_batches(imgs, labels, 2), 2), 4, 3)
     printed = capsys.readouterr().out
     assert len(assert_all_match(printed, " val step:", VAL_STEP, at_least=2)) == 2
     (end,) = assert_all_match(printed, "END epoch:", VAL_END)

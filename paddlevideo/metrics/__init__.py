@@ -8,7 +8,7 @@ from .registry import METRIC
 
 def build_metric(cfg, **extra):
     """Build the metric named in ``cfg`` (the ``METRIC`` section) with ``extra`` keywords
-    (``data_size``, ``batch_size``, ``log_interval``)."""
+    (``data_size``, ``batch_size``, ``log_interval``, ``world_size``)."""
     return build(cfg, METRIC, **extra)
 
 

@@ -1,7 +1,6 @@
 """Base class of test metrics, and gathering of per-rank outputs with the sampler's padding dropped."""
 import paddle
 
-from ..utils.dist_utils import get_dist_info
 from ..utils.errors import UserError
 
 
@@ -9,9 +8,9 @@ class EmptySetError(UserError, RuntimeError):
     """Validation or test saw no sample (an empty list file)."""
 
 
-def gather_batch(tensor):
-    """Concatenate ``tensor`` ([n, ...]) from every rank along axis 0 (rank order); itself when single-process."""
-    _, world_size = get_dist_info()
+def gather_batch(tensor, world_size: int):
+    """Concatenate ``tensor`` ([n, ...]) from each of ``world_size`` ranks along axis 0 (rank order); itself
+    when single-process."""
     if world_size <= 1:
         return tensor
     parts = []
@@ -29,8 +28,9 @@ class GatheredOutputs:
     rank must call ``add`` for every batch (it is a collective operation).
     """
 
-    def __init__(self, data_size: int):
+    def __init__(self, data_size: int, world_size: int = 1):
         self.data_size = int(data_size)
+        self.world_size = int(world_size)
         self.remaining = int(data_size)
         self.parts = {"scores": [], "labels": [], "losses": []}
 
@@ -39,7 +39,7 @@ class GatheredOutputs:
         batch = {"scores": scores.astype("float32"), "labels": labels.astype("int64").reshape([-1, 1])}
         if losses is not None:
             batch["losses"] = losses.astype("float32").reshape([-1])
-        batch = {name: gather_batch(value) for name, value in batch.items()}
+        batch = {name: gather_batch(value, self.world_size) for name, value in batch.items()}
         keep = min(int(batch["scores"].shape[0]), max(self.remaining, 0))
         batch = {name: value[:keep] for name, value in batch.items()}
         self.remaining -= keep
@@ -60,11 +60,11 @@ class GatheredOutputs:
 class BaseMetric:
     """Test metric protocol: ``update(batch_id, data, outputs)`` per batch, ``accumulate()`` at the end."""
 
-    def __init__(self, data_size, batch_size, log_interval=1, **kwargs):
+    def __init__(self, data_size, batch_size, log_interval=1, world_size=1, **kwargs):
         self.data_size = int(data_size)
         self.batch_size = int(batch_size)
         self.log_interval = max(1, int(log_interval))
-        _, self.world_size = get_dist_info()
+        self.world_size = int(world_size)
 
     def update(self, batch_id, data, outputs):
         raise NotImplementedError

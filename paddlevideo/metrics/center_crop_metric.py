@@ -17,10 +17,10 @@ class CenterCropMetric(BaseMetric):
     ``log_interval`` batches and ``[TEST] finished, avg_acc1=..., avg_acc5=...`` at the end.
     """
 
-    def __init__(self, data_size, batch_size, log_interval=1, topk=(1, 5), **kwargs):
-        super().__init__(data_size, batch_size, log_interval, **kwargs)
+    def __init__(self, data_size, batch_size, log_interval=1, topk=(1, 5), world_size=1, **kwargs):
+        super().__init__(data_size, batch_size, log_interval, world_size, **kwargs)
         self.topk = list(topk)
-        self.gathered = GatheredOutputs(data_size)
+        self.gathered = GatheredOutputs(data_size, world_size)
         self.results = {}
 
     def update(self, batch_id, data, outputs):

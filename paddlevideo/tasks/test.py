@@ -8,44 +8,43 @@ from ..utils.config_check import setting
 from ..utils.save_load import CheckpointError, load_ckpt
 from .data import build_split, split_batch_size
 from .environment import select_device
-from .metrics_log import MetricsLog
+from .context import RunContext
 from .progress import epoch_bar
-from .train import output_dir_of
 
 logger = logging.getLogger(__name__)
 
 
 @paddle.no_grad()
-def test_model(cfg, weights, parallel=False):
+def test_model(cfg, weights, rank=0, world_size=1):
     """Load ``weights`` into ``cfg.MODEL`` and evaluate on the test split; returns the metric's results
     (``{"avg_acc1": float, "avg_acc5": float}`` for ``CenterCropMetric``).
 
+    ``rank``/``world_size``: what ``environment.init_distributed()`` returned.
     The backbone's ``pretrained`` file is not loaded (the weights replace it). Outputs of every rank
     are gathered with the distributed sampler's padding dropped, so each clip counts once. Rank 0
     appends a ``test`` line (the results, ``weights``, ``clips``) to ``<output_dir_of(cfg)>/metrics.jsonl``.
     """
     if not weights:
         raise CheckpointError("--test needs the weights to test: -w path/to/MODEL.pdparams")
-    select_device()
-    rank = paddle.distributed.get_rank() if parallel else 0
+    ctx = RunContext.from_config(cfg, rank, world_size, device=select_device())
     if cfg.MODEL.get("backbone") and cfg.MODEL.backbone.get("pretrained"):
         cfg.MODEL.backbone.pretrained = ""
     model = build_model(cfg.MODEL)
     load_ckpt(model, weights, strict_shapes=True)
-    if parallel:
+    if ctx.world_size > 1:
         model = paddle.DataParallel(model)
     model.eval()
     dataset, loader = build_split(cfg, "test")
     batch_size = split_batch_size(cfg, "test")
     metric = build_metric(cfg.METRIC, data_size=len(dataset), batch_size=batch_size,
-                          log_interval=int(setting(cfg, "METRIC.log_interval")))
+                          log_interval=int(setting(cfg, "METRIC.log_interval")), world_size=ctx.world_size)
     logger.info(f"testing {weights} on {len(dataset)} clips")
-    with epoch_bar(len(loader), "test", rank) as bar:
+    with epoch_bar(len(loader), "test", ctx.rank) as bar:
         for batch_id, data in enumerate(loader):
             outputs = model(data, mode="test")
             metric.update(batch_id, data, outputs)
             bar.update(1)
     results = metric.accumulate()
-    MetricsLog(output_dir_of(cfg) if rank == 0 else None).write(
+    ctx.metrics_log.write(
         "test", "test", weights=str(weights), clips=len(dataset), **results)
     return results

@@ -15,7 +15,8 @@ from ..utils.logger import format_batch_log, format_epoch_log
 from ..utils.stop_signals import StopRequested
 from .amp import autocast
 from .meters import EpochRecord, cuda_memory_text
-from .metrics_log import MetricsLog, step_fields
+from .context import RunContext
+from .metrics_log import step_fields
 from .progress import epoch_bar
 
 logger = logging.getLogger(__name__)
@@ -29,25 +30,21 @@ def exact_metrics(kept: dict) -> dict:
 
 
 @paddle.no_grad()
-def evaluate(model, loader, data_size: int, epoch: int, total_epochs: int, log_interval: int = 20,
-             use_amp: bool = False, amp_level=None, max_iters=None, rank: int = 0, metrics_log=None,
-             stop=None, world_size: int = 1) -> dict:
-    """Run ``model(data, mode="valid")`` over ``loader``; log PaddleVideo's ``val`` lines; append the
-    epoch's figures to ``metrics_log``; return them: ``{"loss", "top1", "top5", "lr": None, "batch_cost",
-    "reader_cost", "ips", "batch_cost_sum"}`` (``epoch`` is 1-based, as printed). ``stop``: a
-    ``GracefulStop`` checked after every batch."""
+def evaluate(ctx: RunContext, model, loader, data_size: int, epoch: int) -> dict:
+    """Run ``model(data, mode="valid")`` over ``loader`` (``data_size`` clips, 1-based ``epoch``); log
+    PaddleVideo's ``val`` lines; append the epoch's figures to ``ctx.metrics_log``; return them: ``{"loss",
+    "top1", "top5", "lr": None, "batch_cost", "reader_cost", "ips", "batch_cost_sum"}``. ``ctx.stop`` is
+    checked after every batch."""
     model.eval()
-    metrics_log = metrics_log or MetricsLog(None)
-    gathered = GatheredOutputs(data_size)
+    gathered = GatheredOutputs(data_size, ctx.world_size)
     record = EpochRecord()
-    steps = len(loader) if max_iters is None else min(len(loader), max_iters)
     tic = time.time()
-    with epoch_bar(steps, f"val {epoch}/{total_epochs}", rank) as bar:
+    with epoch_bar(ctx.steps_of(loader), f"val {epoch}/{ctx.epochs}", ctx.rank) as bar:
         for i, data in enumerate(loader):
-            if max_iters is not None and i >= max_iters:
+            if ctx.max_iters is not None and i >= ctx.max_iters:
                 break
             record.reader_time.update(time.time() - tic)
-            with autocast(use_amp, amp_level):
+            with autocast(ctx.use_amp, ctx.amp_level):
                 outputs = model(data, mode="valid")
             kept = gathered.add(outputs["scores"], data[1], outputs["losses"])
             if kept["scores"].shape[0]:
@@ -55,11 +52,11 @@ def evaluate(model, loader, data_size: int, epoch: int, total_epochs: int, log_i
             record.batch_time.update(time.time() - tic)
             tic = time.time()
             bar.update(1)
-            if stop is not None and stop.requested(world_size):  # the epoch's checkpoint is already saved
-                raise StopRequested(stop.signum, f"validation of epoch {epoch} stopped by {stop.signal_name}")
-            if i % log_interval == 0:
+            if ctx.stop.requested(ctx.world_size):  # the epoch's checkpoint is already saved
+                raise StopRequested(ctx.stop.signum, f"validation of epoch {epoch} stopped by {ctx.stop.signal_name}")
+            if i % ctx.log_interval == 0:
                 ips = data[0].shape[0] / max(record.batch_time.val, 1e-12)
-                logger.info(format_batch_log(epoch, total_epochs, "val", i, record.latest(with_lr=False),
+                logger.info(format_batch_log(epoch, ctx.epochs, "val", i, record.latest(with_lr=False),
                                              record.batch_time.val, record.reader_time.val, ips,
                                              memory=cuda_memory_text()))
     kept = gathered.concat()
@@ -72,5 +69,5 @@ def evaluate(model, loader, data_size: int, epoch: int, total_epochs: int, log_i
                                  record.batch_time.sum, avg_ips))
     summary = step_fields(result, record.batch_time.avg, record.reader_time.avg, avg_ips)
     summary["batch_cost_sum"] = record.batch_time.sum
-    metrics_log.write("epoch", "val", epoch=epoch, step=None, **summary)
+    ctx.metrics_log.write("epoch", "val", epoch=epoch, step=None, **summary)
     return summary
