@@ -1,9 +1,10 @@
 """``check_config(cfg, mode)``: a loaded config against the declared ``SCHEMA``, before any work.
 
 Each failure is one ``ConfigError`` line naming the key: an undeclared key (with the closest declared
-one), a value of the wrong type or out of range (with what was expected), or a key the mode needs.
-Absent keys with a declared default are filled in, so code reads ``cfg.log_interval`` directly.
-Imports nothing heavy (no Paddle).
+one), an unknown model class or constructor argument (``MODEL``, its backbone and head), a value of
+the wrong type, out of range or above its sanity cap (with what was expected), or a key the mode needs.
+Absent keys with a declared default are filled in (``_fill_default``, the one place defaults are
+written), so code reads ``cfg.log_interval`` directly. Imports nothing heavy (no Paddle).
 """
 import copy
 import os
