@@ -26,6 +26,7 @@ setup(
         "av": ["av>=10"],
         "onnx": ["paddle2onnx>=1.2", "onnxruntime>=1.16"],
         "plot": ["matplotlib>=3.5"],
+        "serve": ["fastapi>=0.100", "uvicorn>=0.30", "python-multipart>=0.0.18"],
     },
     license="Apache-2.0",
 )
