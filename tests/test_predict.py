@@ -61,14 +61,21 @@ def parse_results(stdout):
 
 
 def test_cli_end_to_end_prints_paddlevideo_lines(model, capsys):
-    cmd = [sys.executable, os.path.join(ROOT, "tools", "predict.py"), *paddle_args(model), "--use_gpu", "False"]
+    """A first run is quiet by default: the result lines, and on stderr at most the one precision line;
+    Paddle's pass log (and, on a bf16 CPU, the bf16 passes' C++ lines) stays hidden."""
+    from paddlevideo.inference.predictors import bf16_flags
+    precision = "bf16" if bf16_flags() else "fp32"
+    argv = [arg for arg in paddle_args(model, "--use_gpu", "False", "--precision", precision)
+            if arg != "--disable_glog"]
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "predict.py"), *argv]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
-    assert lines[0] == "Inference model(TSN_demo)..."
+    assert lines[0] == "Inference model(TSN_demo)..." and len(lines) == 4, proc.stdout
+    assert len(proc.stderr.splitlines()) <= 1, proc.stderr
     (path, cls, score), = parse_results(proc.stdout)
     # An in-process run of the same command prints the same class and score, digit for digit.
-    _, out, _ = predict(capsys, paddle_args(model, "--use_gpu", "False"))
+    _, out, _ = predict(capsys, argv)
     assert path == model["video"] and parse_results(out) == [(path, cls, score)]
 
 

@@ -330,13 +330,16 @@ class PaddlePredictor(Backend):
                         trt_max_batch_size=trt_max_batch_size, disable_glog=disable_glog,
                         trt_shape_ranges=trt_shape_ranges)
         self.memory_optim = self.wants_memory_optim(model_file, use_gpu)
+        self.quiet_runs = 2 if disable_glog else 0  # the first runs (two chunk shapes) set up oneDNN and print
         try:
-            self.predictor = self._create(memory_optim=self.memory_optim, **settings)
+            with _native_output(quiet=disable_glog):
+                self.predictor = self._create(memory_optim=self.memory_optim, **settings)
         except InferenceError as err:
             if not (self.memory_optim and "memory_optimize_pass" in str(err)):
                 raise
             self.memory_optim = False
-            self.predictor = self._create(memory_optim=False, **settings)
+            with _native_output(quiet=disable_glog):
+                self.predictor = self._create(memory_optim=False, **settings)
         self.input_handle = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
         self.output_handle = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
 
@@ -376,8 +379,9 @@ class PaddlePredictor(Backend):
         self.input_handle.reshape(list(batch.shape))
         self.input_handle.copy_from_cpu(batch)
         try:
-            with _native_stdout_to_stderr():
+            with _native_output(quiet=self.quiet_runs > 0):
                 self.predictor.run()
+            self.quiet_runs = max(self.quiet_runs - 1, 0)
         except (ValueError, RuntimeError) as err:
             raise InferenceError(f"Paddle Inference failed on input {list(batch.shape)} "
                                  f"({self.model_file}): {_first_line(err)}") from None
@@ -465,26 +469,34 @@ class DygraphPredictor(Backend):
 
 
 @contextlib.contextmanager
-def _native_stdout_to_stderr():
-    """Send what C++ writes to fd 1 meanwhile to fd 2: Paddle 3.3.1's oneDNN passes print debug
-    lines ("ReduceMeanCheckIfOneDNNSupport") on stdout, where predict's result lines go.
+def _native_output(quiet: bool):
+    """Redirect what C++ writes to fd 1 meanwhile to fd 2, or, ``quiet``, fds 1 and 2 to /dev/null.
 
-    Those lines go through C++ ``std::cout``, not glog, so neither ``--disable_glog`` nor any flag of
-    Paddle's silences them, and ``sys.stdout`` never sees them: only an fd-level redirect does. It is
-    held only around predictor creation and ``run()``.
+    Paddle 3.3.1's oneDNN passes print debug lines ("ReduceMeanCheckIfOneDNNSupport") on stdout, where
+    predict's result lines go, and its bf16 passes print "marked 76 operators to bfloat16" lines on
+    stderr. Neither goes through glog, so ``disable_glog_info()`` misses them, and ``sys.stdout`` never
+    sees them: only an fd-level redirect does. Quiet is used around predictor creation and the first
+    run (where the passes and oneDNN's set-up print); Python exceptions are raised after the fds are back.
     """
     sys.stdout.flush()
+    sys.stderr.flush()
     try:
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except OSError:  # no usable fds (embedded use): leave stdout alone
+        saved_out, saved_err = os.dup(1), os.dup(2)
+        target = os.open(os.devnull, os.O_WRONLY) if quiet else 2
+        os.dup2(target, 1)
+        if quiet:
+            os.dup2(target, 2)
+            os.close(target)
+    except OSError:  # no usable fds (embedded use): leave them alone
         yield
         return
     try:
         yield
     finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+        os.close(saved_out)
+        os.close(saved_err)
 
 
 def _first_line(err) -> str:
