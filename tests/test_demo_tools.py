@@ -135,3 +135,70 @@ def test_demo_summary_comes_from_metrics_records(tmp_path):
     assert demo.demo_results(records) == {"best_valid_top1": pytest.approx(0.8), "test_top1": 0.5}
     assert demo.demo_results(records[:2]) == {"best_valid_top1": None, "test_top1": None}
     assert demo.metrics_records(str(tmp_path / "absent.jsonl")) == []
+
+
+def _demo():
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import demo
+    return demo
+
+
+def test_demo_help_lists_every_step_the_run_prints(capsys):
+    demo = _demo()
+    with pytest.raises(SystemExit) as info:
+        demo.main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    steps = demo.demo_commands("python")
+    assert len(steps) == 9
+    for i, (title, _) in enumerate(steps, 1):
+        assert f"[{i}/{len(steps)}] {title}" in out  # the run prints "[i/N] title" (run_step)
+
+
+def test_demo_page_shows_the_commands_and_the_video_the_demo_runs(tmp_path):
+    """docs/demo.md lists demo.py's commands, with the validation video the seeded split puts first."""
+    demo = _demo()
+    from conftest import load_tool
+    build = load_tool(os.path.join("data", "k400", "build_file_list.py"), "build_file_list")
+    # the split depends only on the file names per class and the seed: empty files stand in for the clips
+    for name in make_demo_data.CLASSES:
+        (tmp_path / "videos" / name).mkdir(parents=True)
+        for i in range(24):  # make_demo_data's default per_class
+            (tmp_path / "videos" / name / f"{name}_{i:03d}.avi").touch()
+    (tmp_path / "label_list.txt").write_text("".join(f"{i} {n}\n" for i, n in enumerate(make_demo_data.CLASSES)))
+    list_step = demo.demo_commands("python")[1][1]
+    assert list_step[1] == "data/k400/build_file_list.py"
+    assert build.main([a.replace(demo.DATA, str(tmp_path)) for a in list_step[2:]]) == 0
+    first_val = (tmp_path / "val.list").read_text().split()[0]
+    video = f"{demo.DATA}/videos/{first_val}"
+    page = open(os.path.join(ROOT, "docs", "demo.md"), encoding="utf-8").read()
+    block = page.split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert block == [" ".join(argv) for _, argv in demo.demo_commands("python", sample_video=video)]
+    assert f"`{video}`" in page
+
+
+def _config_dump_then(tail):
+    from paddlevideo.utils.config import format_config, get_config
+    cfg = get_config(os.path.join(ROOT, "configs", "recognition", "tsn", "tsn_demo.yaml"), show=False)
+    stamp = "[11/29 18:00:00] "
+    dump = [stamp + "-" * 60] + [stamp + line for line in format_config(cfg).splitlines()]
+    return [line + "\n" for line in dump + [stamp + t for t in tail]]
+
+
+def test_the_demo_shows_the_config_once():
+    demo = _demo()
+    output = _config_dump_then(["CPU runtime: OMP_NUM_THREADS=2 (2 usable CPUs)", "[TEST] finished, avg_acc1=1.0"])
+    dump = demo.ConfigDumpFilter("(the config, as printed in step 5)")
+    shown = [line for raw in output for line in dump.feed(raw)] + dump.flush()
+    assert shown == ["(the config, as printed in step 5)\n"] + output[-2:]
+    # a command that fails before the runtime line: nothing held back, the error included
+    failed = _config_dump_then(["main.py: error: something"])
+    dump = demo.ConfigDumpFilter("note")
+    assert [line for raw in failed for line in dump.feed(raw)] + dump.flush() == failed
+
+
+def test_the_demo_ends_with_what_to_try_next():
+    demo = _demo()
+    lines = demo.next_steps()
+    assert lines[0] == "Try next:" and any("tools/predict.py" in line for line in lines)
+    assert any("docs/data.md" in line for line in lines)

@@ -1,14 +1,7 @@
 """`make demo`: the whole product end to end on a small generated dataset, in minutes on a CPU.
 
-Steps (each prints the command a user would type, then runs it):
-  1. build data/demo/ (generated videos of 4 classes, train/val lists)
-  2. extract rawframes and write the frame list files
-  3. train TSN (ResNet-18, 64x64) with --validate
-  4. test the best checkpoint (TenCrop x 25 segments)
-  5. export to .pdmodel/.pdiparams
-  6. predict one demo video with Paddle Inference
-  7. plot the training curves
-and ends with a summary (valid top1, test top1, exported files, prediction, total time).
+Each step prints the command a user would type, then runs it; the run ends with a summary (valid and
+test top-1, exported files, the prediction, total time) and what to try next.
 """
 import argparse
 import json
@@ -67,14 +60,62 @@ def demo_commands(python: str = "python", epochs=None, sample_video=None):
     ]
 
 
-def run_step(index: int, total: int, title: str, argv) -> str:
+def steps_help(python: str = "python") -> str:
+    """The numbered step titles, as the run prints them (``demo.py --help`` shows this list)."""
+    steps = demo_commands(python)
+    return "steps:\n" + "\n".join(f"  [{i}/{len(steps)}] {title}" for i, (title, _) in enumerate(steps, 1))
+
+
+CONFIG_DUMP_START = "-" * 60     # main.py's config dump opens with this separator line...
+CONFIG_DUMP_END = "CPU runtime:"  # ...and the runtime line follows it
+
+
+class ConfigDumpFilter:
+    """Drops main.py's config dump from a step's output, for steps after the one that showed it.
+
+    Lines from the dump's opening separator up to the ``CPU runtime:`` line are held back and replaced
+    by one line; if that line never comes (the command failed early), the held lines are given back, so
+    no error is hidden.
+    """
+
+    def __init__(self, note: str):
+        self.note, self.held, self.done = note, None, False
+
+    def feed(self, line: str) -> list:
+        """Lines to print now for one line of output."""
+        if self.done:
+            return [line]
+        if self.held is None:
+            if line.rstrip().endswith(CONFIG_DUMP_START):
+                self.held = [line]
+                return []
+            return [line]
+        if CONFIG_DUMP_END in line:
+            self.done = True
+            return [self.note + "\n", line]
+        self.held.append(line)
+        return []
+
+    def flush(self) -> list:
+        """Lines still held when the output ends."""
+        held = [] if self.done else (self.held or [])
+        self.held, self.done = None, True
+        return held
+
+
+def run_step(index: int, total: int, title: str, argv, config_shown_in=None) -> str:
+    """Print the step's title and command, run it, stream its output; returns the output. When
+    ``config_shown_in`` names an earlier step, the config dump is not printed again."""
     shown = " ".join(shlex.quote(a) for a in ["python"] + argv[1:])
     print(f"\n[{index}/{total}] {title}\n$ {shown}", flush=True)
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    dump = ConfigDumpFilter(f"(the config, as printed in step {config_shown_in})") if config_shown_in else None
     lines = []
     for line in proc.stdout:
-        sys.stdout.write(line)
+        sys.stdout.writelines(dump.feed(line) if dump else [line])
         lines.append(line)
+    if dump:
+        sys.stdout.writelines(dump.flush())
     if proc.wait() != 0:
         print(f"\ndemo: step {index} failed (exit code {proc.returncode}): {shown}", file=sys.stderr)
         raise SystemExit(proc.returncode or 1)
@@ -96,19 +137,35 @@ def demo_results(records: list) -> dict:
     return {"best_valid_top1": max(valid) if valid else None, "test_top1": tests[-1] if tests else None}
 
 
+def next_steps() -> list:
+    """What to try after the demo: lines of the closing message."""
+    return [
+        "Try next:",
+        "  predict your own video: python tools/predict.py -i YOUR_VIDEO.mp4 --model_file "
+        f"{INFER_DIR}/TSN_demo.pdmodel --params_file {INFER_DIR}/TSN_demo.pdiparams --label_list "
+        f"{DATA}/label_list.txt",
+        "  train on your own videos (one folder per class): docs/data.md, \"A custom dataset\"",
+        "  Kinetics-400 with PaddleVideo's weights: docs/data.md, then docs/train.md and docs/export.md",
+        f"  look at the curves: {OUTPUT}/training_curves.png; every command: README.md",
+    ]
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__ + "\n" + steps_help(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=None, help="override the demo config's epochs")
     args = parser.parse_args(argv)
     start = time.time()
     steps = demo_commands(sys.executable, args.epochs)
     metrics_path = os.path.join(ROOT, OUTPUT, "metrics.jsonl")
     earlier = len(metrics_records(metrics_path))  # records of previous demo runs are not this run's
-    outputs = []
+    outputs, config_shown_in = [], None
     for i, (title, cmd) in enumerate(steps):
         if title.startswith("Predict"):  # the video is picked from val.list, written by step 2
             cmd = demo_commands(sys.executable, args.epochs, first_val_video()[0])[i][1]
-        outputs.append(run_step(i + 1, len(steps), title, cmd))
+        outputs.append(run_step(i + 1, len(steps), title, cmd, config_shown_in))
+        if cmd[1] == "main.py" and config_shown_in is None:
+            config_shown_in = i + 1
     predict_out = outputs[7]
     results = demo_results(metrics_records(metrics_path)[earlier:])
     best_valid, test_top1 = results["best_valid_top1"], results["test_top1"]
@@ -126,6 +183,7 @@ def main(argv=None):
     print(f"  training curves : {OUTPUT}/training_curves.png")
     print(f"  total time      : {time.time() - start:.0f} s")
     print("=" * 70)
+    print("\n".join(next_steps()))
     return 0
 
 

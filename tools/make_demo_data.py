@@ -17,6 +17,9 @@ import sys
 import cv2
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from paddlevideo.utils.atomic import atomic_write  # noqa: E402
+
 CLASSES = ["red_ball", "green_bars", "blue_checker", "white_noise"]
 
 
@@ -77,7 +80,7 @@ def build_demo_dataset(out: str, per_class: int = 24, num_frames: int = 40, widt
             path = os.path.join(video_root, name, f"{name}_{i:03d}.avi")
             write_avi(path, render_clip(label, rng, num_frames, width, height))
     label_list = os.path.join(out, "label_list.txt")
-    with open(label_list, "w", encoding="utf-8") as f:
+    with atomic_write(label_list) as (f, _):
         f.write("".join(f"{i} {name}\n" for i, name in enumerate(CLASSES)))
     return {"videos": per_class * len(CLASSES), "root": video_root, "label_list": label_list}
 
