@@ -86,3 +86,19 @@ def test_import_paddlevideo_stays_light():
             "assert Predictor.__name__ == 'Predictor' and 'paddle' not in sys.modules\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_predict_onnx_leaves_an_installed_paddle_unimported(model, tmp_path):  # noqa: F811
+    """Paddle is installed here; predict_onnx.py must still not import it (numpy softmax, onnxruntime)."""
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['predict_onnx.py', '-i', {model['video']!r}, '--onnx_file', {model['onnx']!r}]\n"
+            "try:\n"
+            "    runpy.run_path("
+            f"{os.path.join(ROOT, 'deploy', 'paddle2onnx', 'predict_onnx.py')!r}, run_name='__main__')\n"
+            "except SystemExit as stop:\n"
+            "    assert stop.code == 0, stop.code\n"
+            "assert 'paddle' not in sys.modules, 'paddle was imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=str(tmp_path), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Current video file: " in proc.stdout
