@@ -1,6 +1,6 @@
 """Test metrics (``METRIC`` registry), ``build_metric``, and the one top-k accuracy."""
 from ..utils.build_utils import build
-from .accuracy import topk_accuracy
+from .accuracy import set_accuracies, topk_accuracy
 from .base import BaseMetric, EmptySetError, GatheredOutputs, gather_batch
 from .center_crop_metric import CenterCropMetric
 from .registry import METRIC
@@ -13,4 +13,4 @@ def build_metric(cfg, **extra):
 
 
 __all__ = ["METRIC", "BaseMetric", "CenterCropMetric", "EmptySetError", "GatheredOutputs", "build_metric",
-           "gather_batch", "topk_accuracy"]
+           "gather_batch", "set_accuracies", "topk_accuracy"]

@@ -1,4 +1,4 @@
-"""Top-k accuracy: the one implementation behind the head's loss, validation and the test metrics."""
+"""Top-k accuracy: the one implementation behind the training batch figures, validation and the test metric."""
 import paddle
 
 
@@ -10,3 +10,11 @@ def topk_accuracy(scores, labels, k: int):
     """
     k = min(int(k), int(scores.shape[-1]))
     return paddle.metric.accuracy(input=scores, label=labels.reshape([-1, 1]).astype("int64"), k=k)
+
+
+def set_accuracies(scores, labels, topk=(1, 5)) -> dict:
+    """``{k: float}``: top-k accuracy of a whole set (``scores [M, C]``, ``labels [M, 1]``) for each ``k``.
+
+    Validation (``top1``/``top5``) and ``CenterCropMetric`` (``avg_acc1``/``avg_acc5``) both report these.
+    """
+    return {int(k): float(topk_accuracy(scores, labels, k)) for k in topk}

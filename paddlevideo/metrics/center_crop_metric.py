@@ -1,7 +1,7 @@
 """``CenterCropMetric``: top-k accuracy of clip-level logits over the whole test set (all ranks)."""
 import logging
 
-from .accuracy import topk_accuracy
+from .accuracy import set_accuracies
 from .base import BaseMetric, EmptySetError, GatheredOutputs
 from .registry import METRIC
 
@@ -35,8 +35,8 @@ class CenterCropMetric(BaseMetric):
         kept = self.gathered.concat()
         if not kept:
             raise EmptySetError("CenterCropMetric: no test batch was seen (is the test list empty?)")
-        self.results = {f"avg_acc{k}": float(topk_accuracy(kept["scores"], kept["labels"], k))
-                        for k in self.topk}
+        self.results = {f"avg_acc{k}": value
+                        for k, value in set_accuracies(kept["scores"], kept["labels"], self.topk).items()}
         text = ", ".join(f"{name}={value}" for name, value in self.results.items())
         logger.info(f"[TEST] finished, {text}")
         return self.results

@@ -26,7 +26,10 @@ def _selected_gpu() -> int:
 
 
 def init_distributed() -> tuple:
-    """``init_parallel_env()`` when launched with more than one process; returns ``(rank, world_size)``."""
+    """``init_parallel_env()`` when launched with more than one process; returns ``(rank, world_size)``.
+
+    The one place a run learns its rank and world size: ``main.py`` passes them on to the tasks.
+    """
     import paddle.distributed as dist
     world_size = int(os.environ.get("PADDLE_TRAINERS_NUM", "1") or 1)
     if world_size > 1:

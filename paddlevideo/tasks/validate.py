@@ -1,16 +1,16 @@
 """Validation during training: exact loss and top-1/top-5 over the whole validation set.
 
 PaddleVideo averages per-batch accuracies (the result depends on ``valid_batch_size`` and the
-number of processes). Here the model runs its ``valid`` step, which returns the logits and the
-per-sample losses beside PaddleVideo's loss dict; every rank's are gathered, the sampler's padding
-repeats dropped, and loss and accuracy computed over every validation sample exactly once.
+number of processes). Here the model's ``valid`` step returns only the logits and the per-sample
+losses; every rank's are gathered (one all-gather per tensor), the sampler's
+padding repeats dropped, and loss and accuracy computed over every validation sample exactly once.
 """
 import logging
 import time
 
 import paddle
 
-from ..metrics import EmptySetError, GatheredOutputs, topk_accuracy
+from ..metrics import EmptySetError, GatheredOutputs, set_accuracies
 from ..utils.logger import format_batch_log, format_epoch_log
 from ..utils.stop_signals import StopRequested
 from .amp import autocast
@@ -24,9 +24,8 @@ logger = logging.getLogger(__name__)
 
 def exact_metrics(kept: dict) -> dict:
     """``{"loss", "top1", "top5"}`` of gathered ``{"scores", "labels", "losses"}`` (floats)."""
-    return {"loss": float(kept["losses"].mean()),
-            "top1": float(topk_accuracy(kept["scores"], kept["labels"], 1)),
-            "top5": float(topk_accuracy(kept["scores"], kept["labels"], 5))}
+    top1, top5 = set_accuracies(kept["scores"], kept["labels"], (1, 5)).values()
+    return {"loss": float(kept["losses"].mean()), "top1": top1, "top5": top5}
 
 
 @paddle.no_grad()

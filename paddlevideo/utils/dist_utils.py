@@ -1,18 +1,11 @@
-"""Distributed helpers: rank/world size, seeding."""
-import os
+"""Seeding every random source a run uses (Python, numpy, Paddle) with one value.
+
+Rank and world size are not worked out here: ``tasks.environment.init_distributed`` returns them, once, and the
+run passes them on (``tasks.context.RunContext``).
+"""
 import random
 
 import numpy as np
-
-
-def get_dist_info():
-    """``(rank, world_size)`` of this process (``(0, 1)`` when not launched distributed)."""
-    import paddle.distributed as dist
-    try:
-        return dist.get_rank(), dist.get_world_size()
-    except Exception:  # before init_parallel_env on some builds
-        return (int(os.environ.get("PADDLE_TRAINER_ID", 0)),
-                int(os.environ.get("PADDLE_TRAINERS_NUM", 1)))
 
 
 def set_random_seed(seed: int):

@@ -9,7 +9,7 @@ from .base import BaseRecognizer
 class Recognizer2D(BaseRecognizer):
     """TSN-style recognizer. ``imgs [N, T, 3, H, W]`` -> scores ``[N, num_classes]``.
 
-    train returns ``head.loss`` (``{"loss", "top1", "top5"}``); valid adds the logits ``scores`` and the
+    train returns ``head.loss`` (``{"loss", "top1", "top5"}``); valid returns the logits ``scores`` and the
     per-sample ``losses`` that validation gathers over ranks; test/infer return the logits (no softmax:
     the metrics and predict apply it).
     """
@@ -33,14 +33,10 @@ class Recognizer2D(BaseRecognizer):
         return self.head.loss(scores, data_batch[1:])
 
     def val_step(self, data_batch):
-        """``{"loss", "top1", "top5", "scores" [N, C], "losses" [N]}``: ``head.loss`` without label smoothing
-        (top1/top5 averaged over ranks when distributed, as PaddleVideo), plus the logits and the
-        per-sample losses from which validation computes exact figures over the whole set."""
+        """``{"scores" [N, C], "losses" [N]}``: the logits and the per-sample losses (no label smoothing), from
+        which validation computes loss and accuracy over the whole set, once, after gathering the ranks."""
         scores = self.forward_net(data_batch[0])
-        outputs = self.head.loss(scores, data_batch[1:], valid_mode=True)
-        outputs["scores"] = scores
-        outputs["losses"] = self.head.sample_losses(scores, data_batch[1:])
-        return outputs
+        return {"scores": scores, "losses": self.head.sample_losses(scores, data_batch[1:])}
 
     def test_step(self, data_batch):
         """``[imgs, ...]`` -> logits ``[N, classes]``."""
