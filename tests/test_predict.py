@@ -50,7 +50,7 @@ def predict(capsys, argv, tool="tools/predict.py"):
 def parse_results(stdout):
     """``[(file, class, score)]`` from PaddleVideo's three lines per video; every line must match."""
     lines = [line for line in stdout.splitlines()
-             if not line.startswith(("Inference model(", "[benchmark]")) and not LOG_LINE.match(line)]
+             if not line.startswith(("Inference model(", "[benchmark]", "top-1 accuracy:")) and not LOG_LINE.match(line)]
     assert len(lines) % 3 == 0, stdout
     out = []
     for i in range(0, len(lines), 3):

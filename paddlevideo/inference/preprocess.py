@@ -23,57 +23,110 @@ VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".flv", ".mpg", ".m
 LIST_EXTENSIONS = (".txt", ".list", ".lst")
 
 
-def _read_list_file(path: str):
-    """Lines ``<video path> [label ...]`` (a VideoDataset list works); blank and ``#`` lines skipped.
+def _list_line(fields):
+    """``<video path> [label]`` (a VideoDataset list) -> (path, label or None); other fields are ignored."""
+    label = None
+    if len(fields) == 2 and fields[1].lstrip("-").isdigit():
+        label = int(fields[1])
+    return fields[0], label
 
-    Relative paths are taken from the current folder, else from the list file's folder.
+
+def read_video_list(path: str, data_prefix: str = None):
+    """Lines ``<video path> [label]`` (what ``data/k400/build_file_list.py`` and VideoDataset use) ->
+    ``(paths, labels)``; blank and ``#`` lines skipped; ``labels`` is None unless every line has one.
+
+    Relative paths are joined to ``data_prefix`` when given (as VideoDataset does); otherwise they are
+    taken from the current folder, else from the list file's folder.
     """
     base = os.path.dirname(os.path.abspath(path))
-    files = []
+    files, labels = [], []
     for line in read_lines(path):
         fields = line.split()
         if not fields or fields[0].startswith("#"):
             continue
-        video = fields[0]
-        if not os.path.isabs(video) and not os.path.exists(video):
+        video, label = _list_line(fields)
+        if data_prefix is not None and not os.path.isabs(video):
+            video = os.path.join(data_prefix, video)
+        elif not os.path.isabs(video) and not os.path.exists(video):
             beside = os.path.join(base, video)
             video = beside if os.path.exists(beside) else video
         files.append(video)
+        labels.append(label)
     if not files:
         raise InferenceError(f"list file {path} names no video (expected one '<video path> [label]' per line)")
-    return files
+    return files, (labels if all(label is not None for label in labels) else None)
 
 
-def collect_videos(input_file: str):
-    """``input_file`` -> list of video paths (a folder: its videos sorted by name; a .txt/.list: its lines).
+def walk_videos(root: str) -> list:
+    """The videos in ``root`` and its subfolders (a dataset root of class folders), sorted by path.
 
-    Raises ``InferenceError`` when the path does not exist or a folder holds no video.
+    Linked folders are followed; a link that leads back into its own ancestors (a loop) raises
+    ``InferenceError`` naming it, and a folder reached twice is listed once.
+    """
+    found, seen = [], set()
+
+    def visit(folder, ancestors):
+        real = os.path.realpath(folder)
+        if real in ancestors:
+            raise InferenceError(f"{folder} is a symbolic link loop (it leads back to {real}); remove the link "
+                                 "or pass a list file")
+        if real in seen:
+            return
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as err:
+            raise InferenceError(f"cannot read the folder {folder}: {err.strerror or err}") from None
+        for entry in entries:
+            if entry.is_dir():
+                visit(entry.path, ancestors | {real})
+            elif entry.name.lower().endswith(VIDEO_EXTENSIONS):
+                found.append(entry.path)
+
+    visit(root, frozenset())
+    return sorted(found, key=lambda path: os.path.relpath(path, root).split(os.sep))
+
+
+def collect_inputs(input_file: str, data_prefix: str = None, as_list: bool = False):
+    """``-i`` -> ``(video paths, labels or None)``: a video; a folder tree of videos (sorted); or a
+    .txt/.list file of ``<path> [label]`` lines (``as_list``: whatever its name, PaddleVideo's
+    ``--time_test_file``). Raises ``InferenceError`` when the path does not exist or holds no video.
     """
     if not input_file:
         raise InferenceError("no input given: pass -i/--input_file VIDEO (or a folder, or a .txt list of videos)")
+    if data_prefix is not None and not (as_list or input_file.lower().endswith(LIST_EXTENSIONS)):
+        raise InferenceError(f"--data_prefix applies to a list file (-i {'|'.join(LIST_EXTENSIONS)}), "
+                             f"not to {input_file}")
     if os.path.isdir(input_file):
-        names = sorted(n for n in os.listdir(input_file) if n.lower().endswith(VIDEO_EXTENSIONS))
-        if not names:
-            raise InferenceError(f"folder {input_file} holds no video ({', '.join(VIDEO_EXTENSIONS)})")
-        return [os.path.join(input_file, n) for n in names]
+        files = walk_videos(input_file)
+        if not files:
+            raise InferenceError(f"folder {input_file} holds no video, in it or its subfolders "
+                                 f"({', '.join(VIDEO_EXTENSIONS)})")
+        return files, None
     if not os.path.exists(input_file):
         raise InferenceError(f"input file not found: {input_file}")
-    if input_file.lower().endswith(LIST_EXTENSIONS):
-        return _read_list_file(input_file)
-    return [input_file]
+    if as_list or input_file.lower().endswith(LIST_EXTENSIONS):
+        return read_video_list(input_file, data_prefix)
+    return [input_file], None
+
+
+def collect_videos(input_file: str, data_prefix: str = None) -> list:
+    """The video paths of ``collect_inputs`` (labels dropped)."""
+    return collect_inputs(input_file, data_prefix)[0]
 
 
 # ---------------------------------------------------------------- one video -> array
 PROBE_FRAME_CLIP = 10 ** 6  # a frame count every sampler setting can draw from
 
 
+DEFAULT_BACKEND = "cv2"
+
+
 def default_backend() -> str:
-    """decord when installed (PaddleVideo's choice), else cv2: both give the same pixels."""
-    try:
-        import decord  # noqa: F401
-        return "decord"
-    except ImportError:
-        return "cv2"
+    """cv2, the decoder training uses: it reads what training reads (decord, PaddleVideo's predict
+    choice, refuses small clips such as 48x40 and aborts the whole process on a header that claims
+    2^31-1 frames); both give the same pixels. ``INFERENCE.backend`` or the ``.yml`` can name another."""
+    return DEFAULT_BACKEND
 
 
 def with_decoder_backend(specs) -> list:
