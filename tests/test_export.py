@@ -40,7 +40,7 @@ def test_export_writes_classic_json_and_onnx_files(exported):
 
 
 def test_exported_program_declares_a_free_view_dimension(exported):
-    from paddlevideo.inference.model_files import check_model_files
+    from paddlevideo.inference.predictors import check_model_files
     out = exported["dir"]
     assert check_model_files(str(out / "small.pdmodel"), str(out / "small.pdiparams"))[0][1] == [-1, -1, 3, 64, 64]
     assert check_model_files(str(out / "small.json"), str(out / "small.pdiparams"))[0][1] == [-1, -1, 3, 64, 64]
@@ -114,7 +114,7 @@ def test_bad_override_and_missing_inference_keys(tmp_path, capsys):
     code, cap = _export_cli(capsys, "-c", DEMO_CFG, "-p", "x.pdparams", "-o", str(tmp_path),
                             "--override", "NOPE.num_seg=3")
     assert code == 2 and "NOPE" in cap.err
-    from paddlevideo.inference.errors import InferenceError
+    from paddlevideo.inference import InferenceError
     from paddlevideo.inference.export import input_spec_shape
     with pytest.raises(InferenceError, match="num_seg and target_size"):
         input_spec_shape({"INFERENCE": {"name": "ppTSN_Inference_helper"}})
@@ -122,7 +122,7 @@ def test_bad_override_and_missing_inference_keys(tmp_path, capsys):
 
 
 def test_onnx_without_paddle2onnx_gives_pip_command(tmp_path, monkeypatch):
-    from paddlevideo.inference.errors import MissingDependencyError
+    from paddlevideo.inference import MissingDependencyError
     from paddlevideo.inference.export import export_model
     monkeypatch.setitem(sys.modules, "paddle2onnx", None)  # import now fails
     with pytest.raises(MissingDependencyError, match="pip install paddle2onnx"):

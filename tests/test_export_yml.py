@@ -43,7 +43,7 @@ def export_cli(capsys, tmp, *extra):
 
 
 def test_yml_describes_the_exported_model(tmp_path, capsys):
-    from paddlevideo.inference.model_files import check_model_files
+    from paddlevideo.inference.predictors import check_model_files
     from paddlevideo.inference.preprocess import TSNPreprocessor
     (tmp_path / "labels.txt").write_text("0 archery\n1 bowling\n2 juggling balls\n3 yoga\n")
     code, cap = export_cli(capsys, tmp_path, "--label_list", str(tmp_path / "labels.txt"))
@@ -75,12 +75,12 @@ def test_views_per_frame_come_from_the_crop_op():
 
 
 def test_yml_problems_are_one_clear_error(tmp_path):
-    from paddlevideo.inference.errors import InferenceError
-    from paddlevideo.inference.model_yml import read_model_yml
+    from paddlevideo.inference import InferenceError
+    from paddlevideo.inference import read_model_yml
     good = {"model_name": "m", "input_shape": [None, 30, 3, 64, 64], "num_classes": 4, "top_k": 1,
             "preprocess": EXPECTED_OPS}
     path = tmp_path / "m.yml"
-    for change, message in (({"num_seg": 3}, "unknown key 'num_seg'"), ({"top_k": 0}, "top_k must be a positive"),
+    for change, message in (({"num_seg": 3}, "unknown key 'num_seg'"), ({"top_k": 0}, r"top_k must be an integer in \[1, "),
                             ({"label_list": ["a"]}, "label_list must name the 4 classes"),
                             ({"preprocess": [["Scale"]]}, "one-key mapping")):
         path.write_text(yaml.safe_dump({**good, **change}))

@@ -17,6 +17,8 @@ import sys
 # the importing process, so it is left alone; the export itself switches IR with a guard.
 if "paddle" not in sys.modules:
     os.environ.setdefault("FLAGS_enable_pir_api", "0")
+    # Paddle's C++ INFO lines ("New Executor is Running.") say nothing to the user; warnings still show.
+    os.environ.setdefault("GLOG_minloglevel", "1")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -49,21 +51,25 @@ def main(argv=None):
     from paddlevideo.utils.runtime import require_paddle
     paddlevideo.setup_runtime()  # before Paddle is imported
     require_paddle("export_model.py")
-    from paddlevideo.inference.export import export_model
+    from paddlevideo.inference.export import check_opset, export_model
     from paddlevideo.utils.errors import run_cli
     from paddlevideo.utils.config import get_config
 
     def work():
+        if args.onnx:
+            check_opset(args.opset_version)  # before the config, the model and the trace
         cfg = get_config(args.config, overrides=args.override, show=False, mode="export")
         formats = ("pdmodel", "json") if args.format == "json" else ("pdmodel",)
         print(f"Building model({cfg.get('model_name')})...")
         result = export_model(cfg, args.pretrained_params, args.output_path, args.save_name,
                               formats=formats, onnx=args.onnx, opset_version=args.opset_version,
-                              label_list=args.label_list)
+                              label_list=args.label_list, inputs={"-c": args.config})
         shape = ["None" if d is None else d for d in result["input_shape"]]
         print(f"input spec: InputSpec(shape=[{', '.join(map(str, shape))}], dtype='float32')")
         for path in result["files"]:
             print(f"wrote {path}")
+        for path in result["removed"]:
+            print(f"removed {path} (left by an earlier export, not part of this one)")
         print(f"model ({result['name']}) has been already saved in ({args.output_path}).")
     return run_cli("export_model.py", work)
 
