@@ -127,3 +127,31 @@ def test_label_outside_the_class_count_names_the_line(tmp_path):
     with pytest.raises(ListFileError, match=r"val.list:3: label 4 is outside the model's 4 classes \(0 to 3\)"):
         VideoDataset(lst, Compose([]), num_classes=4)
     assert len(VideoDataset(lst, Compose([]), num_classes=5)) == 3
+
+
+def test_a_bug_in_an_op_is_not_retried_and_keeps_its_traceback(tmp_path, caplog):
+    calls = []
+
+    def buggy_op(results):
+        calls.append(results["filename"])
+        return results["missing key"]  # a programming error, not bad data
+
+    lst = write_list(tmp_path / "t.list", ["a.avi 0", "b.avi 1"])
+    ds = VideoDataset(lst, buggy_op, data_prefix=str(tmp_path), num_retries=5)
+    with caplog.at_level(logging.WARNING), pytest.raises(KeyError, match="missing key"):
+        ds[0]
+    assert len(calls) == 1 and not caplog.records  # no retry, no "Error when loading" warning
+
+
+def test_file_system_errors_are_data_errors_and_retried(tmp_path):
+    calls = []
+
+    def unreadable(results):
+        calls.append(results["filename"])
+        raise PermissionError(13, "Permission denied", results["filename"])
+
+    lst = write_list(tmp_path / "t.list", ["a.avi 0"])
+    ds = VideoDataset(lst, unreadable, data_prefix=str(tmp_path), num_retries=2, test_mode=True)
+    with pytest.raises(SampleLoadError, match="after 2 tries of .*a.avi; last error: PermissionError"):
+        ds[0]
+    assert len(calls) == 2

@@ -48,10 +48,6 @@ class GatheredOutputs:
                 self.parts[name].append(value)
         return batch
 
-    @property
-    def count(self) -> int:
-        return self.data_size - self.remaining
-
     def concat(self) -> dict:
         """Every kept sample: ``{"scores" [M, C], "labels" [M, 1][, "losses" [M]]}``; empty when none."""
         return {name: paddle.concat(parts, axis=0) for name, parts in self.parts.items() if parts}

@@ -25,14 +25,26 @@ def save_pair(model, optimizer, prefix: str):
     save(model.state_dict(), prefix + ".pdparams")
 
 
+def checkpoint_name_pattern(model_name: str):
+    """``<model_name>_epoch_<5+ digits>.pdparams`` (group ``epoch``) or ``<model_name>_best.pdparams``: the
+    names this project writes, matched whole."""
+    return re.compile(re.escape(model_name) + r"_(?:epoch_(?P<epoch>\d{5,})|best)\.pdparams")
+
+
+def checkpoint_names(output_dir: str, model_name: str) -> list:
+    """Names of ``<model_name>``'s epoch and best ``.pdparams`` in ``output_dir``, sorted ([] without the folder)."""
+    if not os.path.isdir(output_dir):
+        return []
+    pattern = checkpoint_name_pattern(model_name)
+    return sorted(n for n in os.listdir(output_dir) if pattern.fullmatch(n))
+
+
 def latest_epoch(output_dir: str, model_name: str) -> int:
     """Highest 1-based epoch with both ``.pdparams`` and ``.pdopt`` in ``output_dir`` (0 when none)."""
-    if not os.path.isdir(output_dir):
-        return 0
-    pattern = re.compile(re.escape(model_name) + r"_epoch_(\d{5,})\.pdparams$")
-    names = set(os.listdir(output_dir))
-    epochs = [int(m.group(1)) for m in map(pattern.match, names) if m]
-    complete = [e for e in epochs if f"{model_name}_epoch_{e:05d}.pdopt" in names]
+    pattern = checkpoint_name_pattern(model_name)
+    names = checkpoint_names(output_dir, model_name)
+    epochs = [int(m.group("epoch")) for m in map(pattern.fullmatch, names) if m.group("epoch")]
+    complete = [e for e in epochs if os.path.isfile(os.path.join(output_dir, f"{model_name}_epoch_{e:05d}.pdopt"))]
     return max(complete, default=0)
 
 

@@ -3,19 +3,17 @@ import paddle
 
 
 class AverageMeter:
-    """Latest value, weighted sum, count, average and minimum of one quantity."""
+    """Latest value, weighted sum, count and average of one quantity."""
 
     def __init__(self):
         self.val = 0.0
         self.sum = 0.0
         self.count = 0
-        self.min = float("inf")
 
     def update(self, value, n: int = 1):
         self.val = float(value)
         self.sum += self.val * n
         self.count += n
-        self.min = min(self.min, self.val)
 
     @property
     def avg(self) -> float:

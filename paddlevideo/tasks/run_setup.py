@@ -4,25 +4,16 @@
 checkpoints unless the run resumes them or was asked to overwrite them. ``resume_command`` is the command
 line a stopped run prints so the user can continue it.
 """
-import os
-import re
 import shlex
 import sys
 
 from ..utils.errors import UserError
 from ..utils.run_lock import lock_output_dir
+from .checkpoints import checkpoint_names
 
 
 class OutputDirHasCheckpoints(UserError, RuntimeError):
     """A new run would overwrite checkpoints of an earlier run."""
-
-
-def existing_checkpoints(output_dir: str, model_name: str) -> list:
-    """Names of ``<model_name>_epoch_*.pdparams`` / ``_best.pdparams`` in ``output_dir``, sorted."""
-    if not os.path.isdir(output_dir):
-        return []
-    pattern = re.compile(re.escape(model_name) + r"_(epoch_\d{5,}|best)\.pdparams$")
-    return sorted(n for n in os.listdir(output_dir) if pattern.match(n))
 
 
 def claim_output_dir(output_dir: str, model_name: str, resuming: bool, overwrite: bool, rank: int = 0):
@@ -34,7 +25,7 @@ def claim_output_dir(output_dir: str, model_name: str, resuming: bool, overwrite
     if rank != 0:
         return None
     lock = lock_output_dir(output_dir)
-    found = existing_checkpoints(output_dir, model_name)
+    found = checkpoint_names(output_dir, model_name)
     if found and not resuming and not overwrite:
         lock.close()
         shown = ", ".join(found[:3]) + (" ..." if len(found) > 3 else "")

@@ -9,6 +9,8 @@ import logging
 import os
 import sys
 
+from .errors import UserError
+
 _applied = {}
 
 
@@ -96,12 +98,17 @@ _PADDLE_IMPORT_NOISE = ("OMP_NUM_THREADS set to", "PLEASE USE OMP_NUM_THREADS WI
                         "warnings.warn(warning_message)")
 
 
+class PaddleNotInstalled(UserError, ImportError):
+    """This Python has no PaddlePaddle; the message says how to install it."""
+
+
 def require_paddle(program: str = "paddlevideo"):
-    """Import Paddle without its start-up chatter; without Paddle, exit 2 with one line saying how to
-    install it (no traceback). Anything else Paddle prints while importing is passed through."""
+    """Import Paddle without its start-up chatter; without Paddle, raise ``PaddleNotInstalled`` (a
+    ``UserError``: the entry point's ``run_cli`` prints it as one line, exit 2). ``program`` is kept for the
+    callers' sake; ``run_cli`` names the program. Anything else Paddle prints while importing is passed
+    through."""
     import contextlib
     import io
-    import sys
     import warnings
     captured = io.StringIO()
     try:
@@ -109,11 +116,10 @@ def require_paddle(program: str = "paddlevideo"):
             warnings.filterwarnings("ignore", message="No ccache found")
             import paddle  # noqa: F401
     except ImportError as err:
-        sys.stderr.write(
-            f"{program}: error: PaddlePaddle is not installed in this Python ({sys.executable}): {err}. "
+        raise PaddleNotInstalled(
+            f"PaddlePaddle is not installed in this Python ({sys.executable}): {err}. "
             "Run `make demo` or `make test` (they create .venv with Paddle), or `pip install paddlepaddle` "
-            "(CPU) / `pip install paddlepaddle-gpu` (CUDA), then retry.\n")
-        raise SystemExit(2)
+            "(CPU) / `pip install paddlepaddle-gpu` (CUDA), then retry.") from None
     finally:
         for line in captured.getvalue().splitlines():
             if line.strip() and not any(noise in line for noise in _PADDLE_IMPORT_NOISE):

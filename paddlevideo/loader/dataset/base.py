@@ -1,7 +1,9 @@
 """``BaseDataset``: a list file of samples, each run through the pipeline when it is asked for.
 
 A record (one dict per list line) never holds decoded frames: decoding happens in the pipeline,
-inside DataLoader workers. Failed samples are retried as PaddleVideo does, then reported by name.
+inside DataLoader workers. A sample whose data fails (a ``UserError`` such as ``DecodeError``, or an
+``OSError``) is retried as PaddleVideo does, then reported by name; any other exception is a bug in an op
+and propagates at once with its traceback.
 """
 import logging
 import os
@@ -23,6 +25,10 @@ class ListFileError(UserError, ValueError):
 
 class SampleLoadError(UserError, RuntimeError):
     """A sample (and its retries) could not be loaded; the message names every file tried."""
+
+
+# What bad data raises: the pipeline's own errors (decode, missing frames, sizes) and file-system errors.
+DATA_ERRORS = (UserError, OSError)
 
 
 class BaseDataset(paddle.io.Dataset):
@@ -96,7 +102,7 @@ class BaseDataset(paddle.io.Dataset):
             name = record.get("filename") or record.get("frame_dir")
             try:
                 results = self.pipeline(record)
-            except Exception as err:  # corrupt or missing media: retry like PaddleVideo, then report
+            except DATA_ERRORS as err:  # corrupt or missing media: retry like PaddleVideo, then report
                 if name not in tried:
                     tried.append(name)
                 last_error = f"{type(err).__name__}: {err}"

@@ -2,14 +2,13 @@
 import paddle
 import paddle.nn as nn
 
-from ....utils.errors import UserError
 from ... import builder
 
 MODES = ("train", "valid", "test", "infer")
 
 
-class ModeError(UserError, ValueError):
-    """``forward`` was called with a mode other than train/valid/test/infer."""
+class ModeError(ValueError):
+    """``forward`` was called with a mode other than train/valid/test/infer (a caller's bug, not bad input)."""
 
 
 class BaseRecognizer(nn.Layer):
