@@ -371,15 +371,35 @@ def test_a_bug_is_a_500_with_one_line_and_the_service_keeps_serving(tmp_path):
         assert server.stop() == 0
 
 
+def test_a_client_gone_mid_upload_leaves_no_file(tmp_path):
+    server = start_fake(tmp_path)
+    try:
+        head = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="cut.mp4"\r\n\r\n' + b"\0" * 70000)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+            conn.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                         b"Content-Length: 1000000\r\n\r\n" + head)
+            wait_until(lambda: os.listdir(server.folder), "the upload to be stored")
+        wait_until(lambda: os.listdir(server.folder) == [], "the partial upload to be deleted")
+        assert server.health()["queue_depth"] == 0  # its place is free again
+        gone = r'"POST /predict" 400 \d+ ms the client closed the connection during the upload'
+        wait_until(lambda: re.search(gone, server.log()), "the access line of the cut upload")
+        assert server.post(b"plain").status_code == 200
+    finally:
+        assert server.stop() == 0
+
+
 def test_bad_flags_are_one_line_before_anything_starts(tmp_path, capsys):
     serve = load_tool("deploy/python_serving/serve.py", "serve_tool")
+    busy = socket.create_server(("127.0.0.1", 0))  # a port another process listens on
     for argv, expected in ((["--max_queue", "-1"], "--max_queue must be 0 or more, got -1"),
                            (["--timeout", "0"], "--timeout must be positive, got 0.0"),
-                           (["--model_dir", str(tmp_path / "missing")], "no such folder")):
+                           (["--model_dir", str(tmp_path / "missing")], "no such folder"),
+                           (["--port", str(busy.getsockname()[1])], "cannot listen on 127.0.0.1:")):
         argv = ["--model_dir", str(tmp_path), *argv] if argv[0] != "--model_dir" else argv
         assert serve.main(argv, predictor_factory=lambda args: [FakePredictor()]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("serve.py: error: ") and expected in err and "\n" not in err
+    busy.close()
 
 
 if __name__ == "__main__":  # the fake server of the limit tests

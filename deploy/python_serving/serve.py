@@ -26,8 +26,18 @@ PROGRAM = "serve.py"
 API_KEY_ENV = "PADDLEVIDEO_API_KEY"
 
 
-class ServeFlagError(UserError, ValueError):
-    """A serve.py flag with a value it cannot run with."""
+class ServeError(UserError, ValueError):
+    """A flag value serve.py cannot run with, a port it cannot bind, or a serving package not installed."""
+
+
+SERVE_PACKAGES = (("fastapi", "fastapi"), ("uvicorn", "uvicorn"), ("python_multipart", "python-multipart"))
+
+
+def require_serve_packages():
+    """Each missing serving package is one line with its pip command."""
+    from paddlevideo.utils.optional import import_optional
+    for module, pip_name in SERVE_PACKAGES:
+        import_optional(module, pip_name, PROGRAM, ServeError, hint=" (pip install -e .[serve] installs all three)")
 
 
 def parse_args(argv=None):
@@ -59,7 +69,7 @@ def parse_args(argv=None):
 
 
 def check_args(args):
-    """Every flag value usable, before the model is loaded; raises ``ServeFlagError`` naming the flag."""
+    """Every flag value usable, before the model is loaded; raises ``ServeError`` naming the flag."""
     positive = {"--pool_size": args.pool_size, "--max_upload_mb": args.max_upload_mb, "--timeout": args.timeout}
     if args.top_k is not None:
         positive["--top_k"] = args.top_k
@@ -67,16 +77,16 @@ def check_args(args):
         positive["--cpu_threads"] = args.cpu_threads
     for flag, value in positive.items():
         if not value > 0:
-            raise ServeFlagError(f"{flag} must be positive, got {value}")
+            raise ServeError(f"{flag} must be positive, got {value}")
     if args.max_queue < 0:
-        raise ServeFlagError(f"--max_queue must be 0 or more, got {args.max_queue}")
+        raise ServeError(f"--max_queue must be 0 or more, got {args.max_queue}")
     if not 0 <= args.port <= 65535:
-        raise ServeFlagError(f"--port must be from 0 to 65535, got {args.port}")
+        raise ServeError(f"--port must be from 0 to 65535, got {args.port}")
     if not os.path.isdir(args.model_dir):
-        raise ServeFlagError(f"--model_dir {args.model_dir}: no such folder (expected the folder that "
+        raise ServeError(f"--model_dir {args.model_dir}: no such folder (expected the folder that "
                              "tools/export_model.py -o wrote)")
     if args.upload_dir is not None and not os.path.isdir(args.upload_dir):
-        raise ServeFlagError(f"--upload_dir {args.upload_dir}: no such folder")
+        raise ServeError(f"--upload_dir {args.upload_dir}: no such folder")
 
 
 def make_predictors(args):
@@ -90,19 +100,30 @@ def make_predictors(args):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (bound here so a busy port is one clear line)."""
+    """A socket bound to ``host:port``, before the model loads: a busy port is one line at once. It listens
+    only when the server starts (asyncio calls ``listen``), so no client waits on a model still loading."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        return socket.create_server((host, port), family=family)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
     except OSError as err:
-        raise ServeFlagError(f"cannot listen on {host}:{port} (--host/--port): {err.strerror or err}") from None
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port} (--host/--port): {err.strerror or err}") from None
+    return sock
 
 
-def run_server(app, sock, log) -> int:
-    """Serve ``app`` on ``sock`` until SIGTERM/SIGINT; the requests in flight finish first. Returns 0."""
+def run_server(app, sock, log, ready_line) -> int:
+    """Serve ``app`` on ``sock`` until SIGTERM/SIGINT; the requests in flight finish first. Returns 0.
+    ``ready_line`` is logged once the socket listens."""
     import uvicorn
 
     class GracefulServer(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            if self.started:
+                log.info(ready_line)
+
         def handle_exit(self, sig, frame):
             if not self.should_exit:
                 status = app.state.jobs.status()
@@ -129,34 +150,34 @@ def run_server(app, sock, log) -> int:
 def serve(args, predictor_factory=make_predictors) -> int:
     """The whole command; ``predictor_factory(args) -> [predictor, ...]`` (tests pass fakes)."""
     import logging
-    from paddlevideo.utils.optional import import_optional
     log = logging.getLogger("paddlevideo.serve")
     check_args(args)
-    for module, pip_name in (("fastapi", "fastapi"), ("uvicorn", "uvicorn"), ("python_multipart", "python-multipart")):
-        import_optional(module, pip_name, PROGRAM, ServeFlagError, hint=" (or pip install -e .[serve] for all three)")
+    require_serve_packages()
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     from serving_app import ServeSettings, create_app
     from serving_uploads import make_private_folder, remove_folder
-    predictors = predictor_factory(args)
     sock = bind(args.host, args.port)
-    folder = make_private_folder(args.upload_dir)
+    folder = None
     try:
+        predictors = predictor_factory(args)
+        folder = make_private_folder(args.upload_dir)
         settings = ServeSettings(upload_folder=folder, max_upload_bytes=int(args.max_upload_mb * 2**20),
                                  max_queue=args.max_queue, timeout_s=args.timeout, api_key=api_key)
         app = create_app(predictors, settings)
         info = predictors[0].info
         host, port = sock.getsockname()[:2]
         url_host = f"[{host}]" if ":" in host else host
-        log.info(f"serving {info['model_name']} ({info['precision']}, {info['num_classes']} classes, "
+        ready = (f"serving {info['model_name']} ({info['precision']}, {info['num_classes']} classes, "
                  f"{args.pool_size} predictor{'s' if args.pool_size > 1 else ''}) on http://{url_host}:{port}/ ; "
                  f"uploads up to {args.max_upload_mb:g} MB in {folder}; queue {args.max_queue}; "
                  f"timeout {args.timeout:g} s; API key {'required' if api_key else 'not required'}")
         if not api_key and host not in ("127.0.0.1", "::1", "localhost"):
             log.warning(f"listening on {host} without --api_key: anyone who reaches this port can use the model")
-        return run_server(app, sock, log)
+        return run_server(app, sock, log, ready)
     finally:
         sock.close()
-        remove_folder(folder)
+        if folder is not None:
+            remove_folder(folder)
 
 
 def main(argv=None, predictor_factory=make_predictors) -> int:

@@ -68,7 +68,8 @@ class InferenceQueue:
             seconds = time.perf_counter() - start
             with self._lock:
                 self._running -= 1
-                self._mean_seconds = seconds if self._mean_seconds is None else 0.8 * self._mean_seconds + 0.2 * seconds
+                previous = self._mean_seconds
+                self._mean_seconds = seconds if previous is None else 0.8 * previous + 0.2 * seconds
             self._free.put(predictor)
 
 

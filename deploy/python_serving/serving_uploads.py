@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 FIELD = "file"
 # Suffixes a stored upload may keep (the predictor's video suffixes); any other name gets DEFAULT_SUFFIX.
@@ -23,7 +24,8 @@ FORM_OVERHEAD = 64 * 1024  # multipart boundaries, part headers and small fields
 
 
 class UploadError(Exception):
-    """The request body is not a usable upload; ``status`` is the HTTP status to answer (413 or 422)."""
+    """The request body is not a usable upload; ``status`` is the HTTP status to answer (413, 422, or 400
+    for a client that left mid-upload)."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -163,6 +165,8 @@ async def receive_upload(request, folder: str, max_bytes: int, on_created) -> Up
         parser.finalize()
     except UploadError:
         raise
+    except ClientDisconnect:
+        raise UploadError(400, "the client closed the connection during the upload") from None
     except Exception as err:  # the multipart parser's errors: a malformed body
         raise UploadError(422, f"malformed multipart body: {' '.join(str(err).split())}") from None
     finally:
