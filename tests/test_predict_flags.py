@@ -40,3 +40,21 @@ def test_label_list_missing_a_class_is_refused(model, tmp_path, capsys):
     labels = tmp_path / "labels.txt"
     labels.write_text("0 a\n1 b\n2 c\n")  # the model has 4 classes
     _refused(capsys, paddle_args(model, "--label_list", str(labels)), "lacks class 3, but the model has 4 classes")
+
+
+def test_paddlevideo_device_flags_are_accepted(model, tmp_path, capsys):
+    """PaddleVideo's --use_xpu/--use_npu/--time_test_file parse; XPU/NPU on a build without them: one line."""
+    import paddle
+    code, out, _ = predict(capsys, paddle_args(model, "--use_xpu", "False", "--use_npu", "False",
+                                               "--time_test_file", "False"))
+    assert code == 0 and len(parse_results(out)) == 1
+    if not paddle.is_compiled_with_xpu():
+        _refused(capsys, paddle_args(model, "--use_xpu", "True"), "--use_xpu True needs a Paddle built for Kunlun XPU")
+    if not paddle.device.is_compiled_with_custom_device("npu"):
+        _refused(capsys, paddle_args(model, "--use_npu"), "--use_npu True needs a Paddle with the Ascend NPU plug-in")
+    videos = tmp_path / "videos.dat"  # PaddleVideo's benchmark list: one path per line, any file name
+    videos.write_text(f"{model['video']}\n{model['video']}\n")
+    argv = paddle_args(model, "--time_test_file", "True")
+    argv[argv.index(model["video"])] = str(videos)
+    code, out, _ = predict(capsys, argv)
+    assert code == 0 and [r[0] for r in parse_results(out)] == [model["video"]] * 2

@@ -50,6 +50,8 @@ class PredictOptions:
     gpu_mem: int = 8000
     batch_size: int = 1
     disable_glog: bool = True
+    use_xpu: bool = False
+    use_npu: bool = False
 
     @classmethod
     def checked(cls, **kwargs) -> "PredictOptions":
@@ -76,13 +78,14 @@ class PredictOptions:
                                  f"got {self.view_chunk}")
         if self.precision not in PRECISIONS:
             raise InferenceError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        for flag in ("enable_mkldnn", "ir_optim", "use_tensorrt", "disable_glog"):
+        for flag in ("enable_mkldnn", "ir_optim", "use_tensorrt", "disable_glog", "use_xpu", "use_npu"):
             if not isinstance(getattr(self, flag), bool):
                 raise InferenceError(f"--{flag} must be True or False, got {getattr(self, flag)!r}")
         if self.use_gpu not in (None, True, False):
             raise InferenceError(f"--use_gpu must be True, False or None (GPU when there is one), got {self.use_gpu!r}")
         if self.onnx_file:
-            for flag, wrong in (("--use_tensorrt", self.use_tensorrt), ("--precision bf16", self.precision == "bf16"),
+            for flag, wrong in (("--use_tensorrt", self.use_tensorrt), ("--use_xpu", self.use_xpu),
+                                ("--use_npu", self.use_npu), ("--precision bf16", self.precision == "bf16"),
                                 ("--precision int8", self.precision == "int8")):
                 if wrong:
                     raise InferenceError(f"{flag} applies to Paddle Inference (--model_file), not to --onnx_file")
@@ -218,8 +221,11 @@ def make_backend(options: PredictOptions, preprocessor, program: str, warn):
         return OnnxPredictor(options.onnx_file, cpu_threads=options.cpu_threads, ir_optim=options.ir_optim,
                              use_gpu=options.use_gpu)
     from .predictors import resolve_use_gpu
+    # PaddleVideo's order: the GPU, else an NPU, else an XPU, else the CPU.
+    accelerator = "npu" if options.use_npu else "xpu" if options.use_xpu else None
+    use_gpu = resolve_use_gpu(options.use_gpu) if options.use_gpu or not accelerator else False
     backend = PaddlePredictor(
-        options.model_file, options.params_file, use_gpu=resolve_use_gpu(options.use_gpu), gpu_mem=options.gpu_mem,
+        options.model_file, options.params_file, use_gpu=use_gpu, gpu_mem=options.gpu_mem, accelerator=accelerator,
         cpu_threads=options.cpu_threads, enable_mkldnn=options.enable_mkldnn, ir_optim=options.ir_optim,
         precision=options.precision, use_tensorrt=options.use_tensorrt, disable_glog=options.disable_glog,
         video_shape=preprocessor.input_shape, batch_size=options.batch_size, view_chunk=options.view_chunk)
@@ -372,6 +378,11 @@ def add_predict_args(parser, onnx_only=False):
     parser.add_argument("-b", "--batch_size", type=int, default=1, help="videos per predictor run")
     parser.add_argument("--use_gpu", default=None if not onnx_only else False, **bool_flag,
                         help="default: True when this Paddle has CUDA and sees a GPU")
+    parser.add_argument("--use_xpu", default=False, **bool_flag, help="Kunlun XPU (a Paddle built for it)")
+    parser.add_argument("--use_npu", default=False, **bool_flag, help="Ascend NPU (Paddle's NPU plug-in)")
+    parser.add_argument("--time_test_file", default=False, **bool_flag,
+                        help="-i is a text file of video paths, one per line, whatever its name (PaddleVideo's "
+                             "benchmark input)")
     parser.add_argument("--precision", type=str, default="fp32", choices=list(PRECISIONS),
                         help="fp32/fp16/int8: TensorRT (PaddleVideo's); bf16: CPU oneDNN on CPUs with "
                              "AVX512-BF16 or AMX (about 4x faster than fp32 there)")
@@ -402,7 +413,8 @@ def options_from_args(args) -> dict:
                 precision=args.precision, view_chunk=args.view_chunk, top_k=args.top_k, use_gpu=args.use_gpu,
                 cpu_threads=args.cpu_threads, label_list=args.label_list, enable_mkldnn=args.enable_mkldnn,
                 ir_optim=args.ir_optim, use_tensorrt=getattr(args, "use_tensorrt", False), gpu_mem=args.gpu_mem,
-                batch_size=args.batch_size, disable_glog=args.disable_glog)
+                batch_size=args.batch_size, disable_glog=args.disable_glog, use_xpu=args.use_xpu,
+                use_npu=args.use_npu)
 
 
 def check_output_file(path: str, flag: str):
@@ -434,7 +446,7 @@ def run_predict(args, program="predict.py") -> int:
     options = PredictOptions.checked(**options_from_args(args))  # flags first, before any file is read
     if args.output_json:
         check_output_file(args.output_json, "--output_json")  # before any video is predicted
-    files, labels = collect_inputs(args.input_file, args.data_prefix)
+    files, labels = collect_inputs(args.input_file, args.data_prefix, as_list=args.time_test_file)
     predictor = Predictor(options=options, program=program)
     print(f"Inference model({predictor.setup.model_name})...")
     failures = []

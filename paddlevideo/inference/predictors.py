@@ -163,6 +163,22 @@ def resolve_use_gpu(requested) -> bool:
     return bool(requested)
 
 
+ACCELERATORS = {"xpu": "--use_xpu True needs a Paddle built for Kunlun XPU (paddlepaddle-xpu)",
+                "npu": "--use_npu True needs a Paddle with the Ascend NPU plug-in (paddle-custom-npu)"}
+
+
+def check_accelerator(accelerator: str):
+    """Refuse ``--use_xpu``/``--use_npu`` on a Paddle build without that device, in one line."""
+    import paddle
+    if accelerator == "xpu":
+        present = paddle.is_compiled_with_xpu()
+    else:
+        present = paddle.device.is_compiled_with_custom_device(accelerator)
+    if not present:
+        raise UnsupportedDeviceError(f"{ACCELERATORS[accelerator]}; this Paddle has none "
+                                     f"(drop --use_{accelerator}, or install that build)")
+
+
 def check_tensorrt(use_tensorrt: bool, use_gpu: bool):
     """Refuse ``--use_tensorrt`` where it cannot run, with one clear ``UnsupportedDeviceError``."""
     if not use_tensorrt:
@@ -301,10 +317,14 @@ class PaddlePredictor(Backend):
     """
 
     kind = "paddle_inference"
+    accelerator = None  # "xpu" / "npu": PaddleVideo's --use_xpu / --use_npu
 
     def __init__(self, model_file, params_file, use_gpu=False, gpu_mem=8000, cpu_threads=None,
                  enable_mkldnn=True, ir_optim=True, precision="fp32", use_tensorrt=False, disable_glog=True,
-                 video_shape=None, batch_size=1, view_chunk=0, cpuinfo=None):
+                 video_shape=None, batch_size=1, view_chunk=0, cpuinfo=None, accelerator=None):
+        if accelerator and not use_gpu:
+            check_accelerator(accelerator)
+            self.accelerator = accelerator
         check_tensorrt(use_tensorrt, use_gpu)
         if precision == "bf16" and use_gpu and not use_tensorrt:
             raise UnsupportedDeviceError("--precision bf16 is a CPU path: pass --use_gpu False (on the GPU: fp16)")
@@ -318,7 +338,7 @@ class PaddlePredictor(Backend):
         self.use_gpu = use_gpu
         self.precision = precision
         self.cpu_threads = cpu_threads or usable_cpus()
-        self.enable_mkldnn = enable_mkldnn and not use_gpu
+        self.enable_mkldnn = enable_mkldnn and not use_gpu and not self.accelerator
         if precision in ("fp16", "int8") and not use_gpu and not (precision == "fp16" and self.enable_mkldnn):
             logger.warning(f"--precision {precision} has no CPU path here: running fp32")
         trt_max_batch_size, trt_shape_ranges = 1, None
@@ -360,6 +380,10 @@ class PaddlePredictor(Backend):
                                               min_subgraph_size=3)
                 if trt_shape_ranges:
                     config.set_trt_dynamic_shape_info(*trt_shape_ranges)  # (min, max, opt), Paddle's order
+        elif self.accelerator == "xpu":
+            config.enable_xpu()
+        elif self.accelerator:
+            config.enable_custom_device(self.accelerator)
         else:
             configure_cpu(config, self.cpu_threads, self.enable_mkldnn, precision)
         if memory_optim:
@@ -388,7 +412,7 @@ class PaddlePredictor(Backend):
         return self.output_handle.copy_to_cpu()
 
     def describe(self):
-        where = "GPU" if self.use_gpu else f"CPU, {self.cpu_threads} threads, oneDNN {'on' if self.enable_mkldnn else 'off'}"
+        where = "GPU" if self.use_gpu else self.accelerator.upper() if self.accelerator else f"CPU, {self.cpu_threads} threads, oneDNN {'on' if self.enable_mkldnn else 'off'}"
         return f"Paddle Inference ({where}, {self.precision}, memory_optim {'on' if self.memory_optim else 'off'})"
 
 
