@@ -49,8 +49,10 @@ def parse_args(argv=None):
     parser.add_argument("--max_iters", type=int, default=None,
                         help="stop each epoch (and validation) after this many iterations")
     parser.add_argument("-p", "--profiler_options", type=str, default=None,
-                        help='profiler options, "key1=value1;key2=value2" (batch_range, profile_path, '
-                             "exit_on_finished)")
+                        help='profiler options, "key1=value1;key2=value2": batch_range=[10,20], timer_only=True '
+                             "(Paddle's timing summary; False: operator tables and a trace), profile_path="
+                             "./profiler_log, exit_on_finished=True; state, sorted_key, tracer_option are "
+                             "accepted without effect (as in PaddleVideo)")
     parser.add_argument("--overwrite", action="store_true",
                         help="train into an output_dir that already holds checkpoints, replacing them "
                              "(without it such a run is refused: use --resume to continue it)")

@@ -16,7 +16,7 @@ from ..utils.save_load import load_ckpt
 from ..utils.stop_signals import GracefulStop, StopRequested
 from .amp import amp_decorate, autocast, resolve_amp
 from .checkpoints import best_prefix, epoch_prefix, latest_epoch, load_resume, remove_stale_temp_files, save_pair
-from .context import RunContext, Trainables, output_dir_of
+from .context import RunContext, Trainables
 from .data import build_split
 from .environment import select_device
 from .meters import EpochRecord, cuda_memory_text
@@ -39,6 +39,14 @@ class _StopAt(Exception):
     """A stop signal reached the loop at a safe point: after ``step`` of 1-based ``epoch`` (None: at its end)."""
 
     def __init__(self, epoch, step=None):
+        super().__init__(epoch, step)
+        self.epoch, self.step = epoch, step
+
+
+class _ProfilingDone(Exception):
+    """``-p ...;exit_on_finished=True``: the profiled range ended before iteration ``step`` of 1-based ``epoch``."""
+
+    def __init__(self, epoch, step):
         super().__init__(epoch, step)
         self.epoch, self.step = epoch, step
 
@@ -85,7 +93,8 @@ def train_one_epoch(ctx: RunContext, parts: Trainables, loader, epoch: int) -> E
             if ctx.max_iters is not None and i >= ctx.max_iters:
                 break
             record.reader_time.update(time.time() - tic)
-            ctx.profiler.step()
+            if ctx.profiler.step():
+                raise _ProfilingDone(epoch + 1, i)
             with autocast(ctx.use_amp, ctx.amp_level):
                 outputs = model(data, mode="train")
             loss = outputs["loss"]
@@ -170,9 +179,14 @@ def train_model(cfg, weights=None, validate=False, use_amp=False, amp_level=None
         stale = remove_stale_temp_files(ctx.output_dir, ctx.model_name)
         if stale:
             logger.warning(f"removed {len(stale)} partial checkpoint file(s) of an interrupted run: {stale}")
+    results = {"output_dir": ctx.output_dir, "epochs": [], "best_top1": None, "best_epoch": None}
     with ctx.stop:
         try:
-            results = _epochs(ctx, cfg, parts, train_loader, valid, resume_epoch)
+            _epochs(ctx, cfg, parts, train_loader, valid, resume_epoch, results)
+        except _ProfilingDone as where:  # PaddleVideo exits with status 0 here, the epoch under way unsaved
+            logger.info(f"profiling finished before epoch {where.epoch} step {where.step} (exit_on_finished): "
+                        f"training {cfg.model_name} ends here, epoch {where.epoch} not saved")
+            return parts.model, results
         except _StopAt as where:
             raise StopRequested(ctx.stop.signum, _stop_message(ctx, where)) from None
         finally:
@@ -214,10 +228,10 @@ def _start_run(ctx: RunContext, cfg, weights, validate, resume_epoch):
     return Trainables(model, optimizer, scheduler, scaler), train_loader, valid
 
 
-def _epochs(ctx: RunContext, cfg, parts: Trainables, loader, valid, resume_epoch) -> dict:
-    """The epoch loop: train, save the epoch's checkpoint, then validate (and save the best)."""
+def _epochs(ctx: RunContext, cfg, parts: Trainables, loader, valid, resume_epoch, results: dict):
+    """The epoch loop: train, save the epoch's checkpoint, then validate (and save the best); fills ``results``
+    as epochs complete."""
     save_interval, val_interval = setting(cfg, "save_interval"), setting(cfg, "val_interval")
-    results = {"output_dir": ctx.output_dir, "epochs": [], "best_top1": None, "best_epoch": None}
     best = 0.0
     for epoch in range(ctx.epochs):
         if epoch < resume_epoch:
@@ -250,7 +264,6 @@ def _epochs(ctx: RunContext, cfg, parts: Trainables, loader, valid, resume_epoch
                 logger.info(f"Already save the best model (top1 acc){int(best * 10000) / 10000}")
         if not last and ctx.stop.requested(ctx.world_size):
             raise _StopAt(epoch + 1)
-    return results
 
 
 def _stop_message(ctx: RunContext, where) -> str:
