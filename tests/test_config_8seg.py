@@ -42,6 +42,7 @@ def overrides_for(layout, root):
         f"PIPELINE.{s}.decode.backend=cv2" for s in SPLITS]
 
 
+@pytest.mark.slow  # 250 views of 224x224 per test clip, at the configs' own sizes
 @pytest.mark.parametrize("layout", ["frames", "videos"])
 def test_every_split_builds_with_the_documented_clip_shapes(tiny_k400, layout):
     cfg = get_config(os.path.join(TSN, f"tsn_k400_{layout}_8seg.yaml"), overrides=overrides_for(layout, tiny_k400),

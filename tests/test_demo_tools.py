@@ -96,6 +96,7 @@ def test_plot_log_rejects_a_metrics_file_without_epochs(tmp_path):
         plot_log.load_curves(str(path))
 
 
+@pytest.mark.slow  # five plot_log.py processes
 def test_plot_log_cli_writes_png_and_rejects_bad_input(tmp_path):
     pytest.importorskip("matplotlib")
     log = tmp_path / "paddlevideo.log"
