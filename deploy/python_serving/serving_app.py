@@ -144,8 +144,9 @@ def create_app(predictors, settings: ServeSettings) -> FastAPI:
         try:
             result = await asyncio.wrap_future(ticket.submit(work, cleanup))
         except UserError as err:
-            message = f"upload '{upload.name}': " + str(err).replace(upload.path, upload.name)
-            request.state.outcome = "rejected"
+            text = str(err).replace(upload.path, upload.name).replace(os.path.basename(upload.path), upload.name)
+            message = " ".join(f"upload '{upload.name}': {text}".split())
+            request.state.outcome = f"rejected: {message}"
             return error(422, message)
         except Exception:  # a bug, not the client's input: keep its traceback in the server log
             logger.exception(f"predicting upload '{upload.name}' failed")
