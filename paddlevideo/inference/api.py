@@ -216,7 +216,7 @@ _malloc_trim = None
 # ---------------------------------------------------------------- the API
 def make_backend(options: PredictOptions, preprocessor, program: str, warn):
     """Paddle Inference from ``model_file``/``params_file``, or onnxruntime from ``onnx_file``."""
-    from .predictors import OnnxPredictor, PaddlePredictor, bf16_hint
+    from .predictors import OnnxPredictor, PaddlePredictor, bf16_hint, bf16_slow_notice
     if options.onnx_file:  # onnxruntime decides on the GPU itself: no Paddle needed
         return OnnxPredictor(options.onnx_file, cpu_threads=options.cpu_threads, ir_optim=options.ir_optim,
                              use_gpu=options.use_gpu)
@@ -229,7 +229,11 @@ def make_backend(options: PredictOptions, preprocessor, program: str, warn):
         cpu_threads=options.cpu_threads, enable_mkldnn=options.enable_mkldnn, ir_optim=options.ir_optim,
         precision=options.precision, use_tensorrt=options.use_tensorrt, disable_glog=options.disable_glog,
         video_shape=preprocessor.input_shape, batch_size=options.batch_size, view_chunk=options.view_chunk)
-    hint = bf16_hint(program) if backend.enable_mkldnn and options.precision == "fp32" else None
+    hint = None
+    if backend.enable_mkldnn and options.precision == "fp32":
+        hint = bf16_hint(program)
+    elif backend.enable_mkldnn and options.precision == "bf16":
+        hint = bf16_slow_notice(program)
     if hint:
         warn(hint)  # stderr: PaddleVideo's stdout lines stay exact
     return backend
