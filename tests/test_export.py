@@ -13,20 +13,56 @@ def sample_video(tmp_dir):
     return REAL_CLIP
 
 
+def without_network_prefix():
+    """``["unshare", "-n"]`` (a network namespace with no network) when this machine permits it, else the reason."""
+    try:
+        probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as err:
+        return None, f"unshare cannot run here: {err}"
+    if probe.returncode != 0:
+        return None, f"unshare -n is not permitted here: {probe.stderr.strip() or probe.returncode}"
+    return ["unshare", "-n"], None
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """One CLI export (pdmodel + json + onnx) of a small model, shared by this module's tests."""
+    """One CLI export (pdmodel + json + onnx) of a small model, shared by this module's tests; run with no
+    network where a network namespace is permitted, and with a decoy ``polygraphy`` package first on the
+    path, which records any import (paddle2onnx's default optimizer would import it and run pip)."""
     pytest.importorskip("paddle2onnx")
     tmp = tmp_path_factory.mktemp("export")
     weights = tmp / "small.pdparams"
     model = make_checkpoint(weights)
     out = tmp / "inference"
-    cmd = [sys.executable, os.path.join(ROOT, "tools", "export_model.py"), "-c", DEMO_CFG, "-p", str(weights),
-           "-o", str(out), "--save_name", "small", "--format", "json", "--onnx",
-           "--override", *SMALL]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    decoy = tmp / "decoy" / "polygraphy"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text(f"open({str(tmp / 'polygraphy_imported')!r}, 'w').close()\n")
+    prefix, no_namespace = without_network_prefix()
+    cmd = (prefix or []) + [sys.executable, os.path.join(ROOT, "tools", "export_model.py"), "-c", DEMO_CFG,
+                            "-p", str(weights), "-o", str(out), "--save_name", "small", "--format", "json",
+                            "--onnx", "--override", *SMALL]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(decoy.parent), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return {"dir": out, "model": model, "stdout": proc.stdout, "tmp": tmp}
+    return {"dir": out, "model": model, "stdout": proc.stdout, "stderr": proc.stderr, "tmp": tmp,
+            "no_namespace": no_namespace}
+
+
+def test_onnx_export_needs_no_network_and_runs_no_optimizer_that_installs(exported):
+    """paddle2onnx's default optimizer (Polygraphy) pip-installs packages at run time; the export never
+    imports it, and converts inside a network namespace with no network."""
+    assert not (exported["tmp"] / "polygraphy_imported").exists()
+    assert (exported["dir"] / "small.onnx").stat().st_size > 1000
+    if exported["no_namespace"]:
+        pytest.skip(f"ran with the network: {exported['no_namespace']}")
+
+
+def test_export_prints_no_native_log_lines(exported):
+    """No glog line ("I1129 18:10:51.590690 ... New Executor is Running.") and none of paddle2onnx's chatter."""
+    import re
+    output = exported["stdout"] + exported["stderr"]
+    assert not re.search(r"^[IWEF]\d{4} \d\d:\d\d:\d\d", output, re.MULTILINE), output
+    assert "Paddle2ONNX" not in output and "P2O_KEEP_TEMP_MODEL" not in output, output
 
 
 def test_export_writes_classic_json_and_onnx_files(exported):

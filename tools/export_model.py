@@ -17,8 +17,9 @@ import sys
 # the importing process, so it is left alone; the export itself switches IR with a guard.
 if "paddle" not in sys.modules:
     os.environ.setdefault("FLAGS_enable_pir_api", "0")
-    # Paddle's C++ INFO lines ("New Executor is Running.") say nothing to the user; warnings still show.
-    os.environ.setdefault("GLOG_minloglevel", "1")
+    # Paddle's C++ log lines while tracing ("New Executor is Running.", a PIR "not support input out
+    # tensor" warning) say nothing a user can act on; its errors still show. A value you set is kept.
+    os.environ.setdefault("GLOG_minloglevel", "2")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
