@@ -32,7 +32,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser("PaddleVideo export model script")
     parser.add_argument("-c", "--config", type=str, required=True, help="config file path")
     parser.add_argument("-p", "--pretrained_params", type=str, required=True,
-                        help="trained weights (.pdparams) to export")
+                        help="trained weights (.pdparams) to export: a path, or an http(s) URL downloaded once "
+                             "into a cache (docs/weights.md)")
     parser.add_argument("-o", "--output_path", type=str, default="./inference", help="output folder")
     parser.add_argument("--save_name", type=str, default=None,
                         help="file name without extension (default: the config's model_name)")

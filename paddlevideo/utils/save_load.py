@@ -7,6 +7,7 @@ import pickle
 import shutil
 
 from .atomic import atomic_write
+from .download import fetch_weights
 from .errors import UserError
 from .safe_pickle import ForbiddenObject, check_checkpoint_bytes
 
@@ -47,6 +48,7 @@ def load(path: str):
     import paddle
     if not path:
         raise CheckpointError("no checkpoint path given")
+    path = fetch_weights(path)  # an http(s) URL: its copy in the weights cache, downloaded once
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint not found: {path}")
     if os.path.isdir(path):
