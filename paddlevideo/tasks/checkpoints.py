@@ -4,6 +4,7 @@
 ``<model_name>_best.pdparams`` + ``.pdopt``. The ``.pdopt`` is written before the ``.pdparams``
 (PaddleVideo's order), each one atomically, so an epoch counts as saved once its ``.pdparams`` exists.
 """
+import math
 import os
 import re
 
@@ -57,12 +58,45 @@ def load_resume(model, optimizer, output_dir: str, model_name: str, epoch: int) 
     prefix = epoch_prefix(output_dir, model_name, epoch)
     load_ckpt(model, prefix + ".pdparams", strict_shapes=True, only_may_differ=(), show_progress=False)
     opt_state = load(prefix + ".pdopt")
+    check_optimizer_state(opt_state, model, prefix + ".pdopt")
     try:
         optimizer.set_state_dict(opt_state)
     except (AssertionError, ValueError, KeyError, RuntimeError, TypeError) as err:
         raise CheckpointError(f"{prefix}.pdopt does not fit this optimizer or model: {str(err).splitlines()[0]}; "
                               "resume with the config the run was started with") from None
     return prefix
+
+
+# Optimizer-state entries that belong to no parameter.
+_OPTIMIZER_WIDE = ("LR_Scheduler", "master_weights")
+
+
+def check_optimizer_state(opt_state, model, path: str):
+    """``CheckpointError`` unless every accumulator in ``opt_state`` (``<parameter name>_<kind>_<n>``, as Paddle
+    names them) belongs to a parameter of ``model`` and has its shape (or is a one-element counter such as
+    Adam's ``beta1_pow_acc``). Paddle itself would accept such a file and fail at the first step."""
+    if not isinstance(opt_state, dict):
+        raise CheckpointError(f"{path} holds a {type(opt_state).__name__}, expected an optimizer state dict")
+    shapes = {p.name: list(p.shape) for p in model.parameters()}
+    longest_first = sorted(shapes, key=len, reverse=True)
+    foreign, misshaped = [], []
+    for key, value in opt_state.items():
+        if key in _OPTIMIZER_WIDE:
+            continue
+        owner = next((n for n in longest_first if isinstance(key, str) and key.startswith(n + "_")), None)
+        if owner is None:
+            foreign.append(repr(key))
+            continue
+        shape = list(getattr(value, "shape", []))
+        if shape != shapes[owner] and math.prod(shape) != 1:
+            misshaped.append(f"{key}: {shape} in the file, parameter {shapes[owner]}")
+    if foreign or misshaped:
+        detail = ([f"{len(foreign)} entries for no parameter of this model ({', '.join(foreign[:3])}"
+                   f"{' ...' if len(foreign) > 3 else ''})"] if foreign else [])
+        detail += [f"{len(misshaped)} of another shape ({'; '.join(misshaped[:3])}"
+                   f"{' ...' if len(misshaped) > 3 else ''})"] if misshaped else []
+        raise CheckpointError(f"{path} is the optimizer state of another model: {', '.join(detail)}; resume with "
+                              "the config the run was started with")
 
 
 def remove_stale_temp_files(output_dir: str, model_name: str) -> list:

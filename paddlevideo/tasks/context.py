@@ -22,6 +22,21 @@ def output_dir_of(cfg) -> str:
     return cfg.get("output_dir") or os.path.join("output", cfg.model_name)
 
 
+class StopAt(Exception):
+    """A stop signal reached a loop at a safe point: after ``step`` of 1-based ``epoch`` (None: at its end), in
+    training or, with ``validating``, in that epoch's validation. ``train_model`` turns it into the stop line."""
+
+    def __init__(self, epoch, step=None, validating=False):
+        super().__init__(epoch, step, validating)
+        self.epoch, self.step, self.validating = epoch, step, validating
+
+    def where(self) -> str:
+        """``epoch 2 step 5``, ``epoch 2 (end)`` or ``validation of epoch 2 step 1``."""
+        if self.validating:
+            return f"validation of epoch {self.epoch} step {self.step}"
+        return f"epoch {self.epoch}" + (f" step {self.step}" if self.step is not None else " (end)")
+
+
 @dataclass
 class RunContext:
     """One run's identity, paths and stepping rules (plain values; the defaults make a quiet local run)."""

@@ -16,7 +16,7 @@ from ..utils.save_load import load_ckpt
 from ..utils.stop_signals import GracefulStop, StopRequested
 from .amp import amp_decorate, autocast, resolve_amp
 from .checkpoints import best_prefix, epoch_prefix, latest_epoch, load_resume, remove_stale_temp_files, save_pair
-from .context import RunContext, Trainables
+from .context import RunContext, StopAt, Trainables
 from .data import build_split
 from .environment import select_device
 from .meters import EpochRecord, cuda_memory_text
@@ -33,14 +33,6 @@ logger = logging.getLogger(__name__)
 
 class TrainingDiverged(UserError, FloatingPointError):
     """The loss or the learning rate became unusable (NaN, inf, negative): stop before the weights are."""
-
-
-class _StopAt(Exception):
-    """A stop signal reached the loop at a safe point: after ``step`` of 1-based ``epoch`` (None: at its end)."""
-
-    def __init__(self, epoch, step=None):
-        super().__init__(epoch, step)
-        self.epoch, self.step = epoch, step
 
 
 class _ProfilingDone(Exception):
@@ -73,7 +65,7 @@ def _batches(loader, stop, epoch):
             return
         except Exception:
             if stop.signum is not None:
-                raise _StopAt(epoch) from None
+                raise StopAt(epoch) from None
             raise
         yield index, data
         index += 1
@@ -119,7 +111,7 @@ def train_one_epoch(ctx: RunContext, parts: Trainables, loader, epoch: int) -> E
             if ctx.iter_step:
                 parts.scheduler.step()
             if ctx.stop.requested(ctx.world_size):
-                raise _StopAt(epoch + 1, i)
+                raise StopAt(epoch + 1, i)
     if not ctx.iter_step and hasattr(parts.scheduler, "step"):
         parts.scheduler.step()
     summary = record.summary(loader.batch_sampler.batch_size)
@@ -187,7 +179,7 @@ def train_model(cfg, weights=None, validate=False, use_amp=False, amp_level=None
             logger.info(f"profiling finished before epoch {where.epoch} step {where.step} (exit_on_finished): "
                         f"training {cfg.model_name} ends here, epoch {where.epoch} not saved")
             return parts.model, results
-        except _StopAt as where:
+        except StopAt as where:
             raise StopRequested(ctx.stop.signum, _stop_message(ctx, where)) from None
         finally:
             ctx.profiler.close()
@@ -249,10 +241,11 @@ def _epochs(ctx: RunContext, cfg, parts: Trainables, loader, valid, resume_epoch
         if valid is not None and (epoch % val_interval == 0 or last):
             try:
                 result = evaluate(ctx, parts.model, valid[0], valid[1], epoch + 1)
-            except BaseException:
+            except BaseException as err:
                 if ctx.is_main and not saved:
                     save_pair(parts.model, parts.optimizer, epoch_prefix(ctx.output_dir, ctx.model_name, epoch + 1))
-                    logger.warning(f"validation failed: saved epoch {epoch + 1} first, so its training is kept")
+                    why = "stopped" if isinstance(err, StopAt) else "failed"
+                    logger.warning(f"validation {why}: saved epoch {epoch + 1} first, so its training is kept")
                 raise
             entry["val"] = result
             if results["best_top1"] is None or result["top1"] > results["best_top1"]:
@@ -263,16 +256,15 @@ def _epochs(ctx: RunContext, cfg, parts: Trainables, loader, valid, resume_epoch
                     save_pair(parts.model, parts.optimizer, best_prefix(ctx.output_dir, ctx.model_name))
                 logger.info(f"Already save the best model (top1 acc){int(best * 10000) / 10000}")
         if not last and ctx.stop.requested(ctx.world_size):
-            raise _StopAt(epoch + 1)
+            raise StopAt(epoch + 1)
 
 
 def _stop_message(ctx: RunContext, where) -> str:
     """Where training stopped, the last complete checkpoint and the command that resumes it."""
-    at = f"epoch {where.epoch}" + (f" step {where.step}" if where.step is not None else " (end)")
     epoch = latest_epoch(ctx.output_dir, ctx.model_name)
     if epoch:
         kept = f"last complete checkpoint: {epoch_prefix(ctx.output_dir, ctx.model_name, epoch)}.pdparams"
         how = f"resume with: {resume_command(world_size=ctx.world_size)}"
     else:
         kept, how = "no epoch checkpoint was complete yet", "start again to train"
-    return f"training stopped by {ctx.stop.signal_name} at {at}; {kept}; {how}"
+    return f"training stopped by {ctx.stop.signal_name} at {where.where()}; {kept}; {how}"

@@ -12,10 +12,9 @@ import paddle
 
 from ..metrics import EmptySetError, GatheredOutputs, set_accuracies
 from ..utils.logger import format_batch_log, format_epoch_log
-from ..utils.stop_signals import StopRequested
 from .amp import autocast
 from .meters import EpochRecord, cuda_memory_text
-from .context import RunContext
+from .context import RunContext, StopAt
 from .metrics_log import step_fields
 from .progress import epoch_bar
 
@@ -51,8 +50,8 @@ def evaluate(ctx: RunContext, model, loader, data_size: int, epoch: int) -> dict
             record.batch_time.update(time.time() - tic)
             tic = time.time()
             bar.update(1)
-            if ctx.stop.requested(ctx.world_size):  # the epoch's checkpoint is already saved
-                raise StopRequested(ctx.stop.signum, f"validation of epoch {epoch} stopped by {ctx.stop.signal_name}")
+            if ctx.stop.requested(ctx.world_size):  # train_model names the last checkpoint and the resume command
+                raise StopAt(epoch, i, validating=True)
             if i % ctx.log_interval == 0:
                 ips = data[0].shape[0] / max(record.batch_time.val, 1e-12)
                 logger.info(format_batch_log(epoch, ctx.epochs, "val", i, record.latest(with_lr=False),

@@ -123,6 +123,10 @@ def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_p
     state = load(path) if state is None else state
     if not isinstance(state, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, expected a state dict")
+    odd = [k for k in state if not isinstance(k, str)]
+    if odd:
+        raise CheckpointError(f"checkpoint {path} has a key that is not a tensor name: {odd[0]!r} "
+                              f"({type(odd[0]).__name__}); a state dict maps names such as 'head.fc.weight' to tensors")
     model_state = model.state_dict()
     matched, missing, unexpected, mismatched = match_state_dict(model_state, state)
     if mismatched and strict_shapes:
