@@ -168,8 +168,9 @@ def test_a_checkpoint_with_an_integer_key_is_one_line(capsys, tmp_path):
     paddle.save(state, str(tmp_path / "odd.pdparams"))
     code, cap = run_export(capsys, "-p", tmp_path / "odd.pdparams", "-o", tmp_path / "out")
     assert code == 2
-    assert one_error_line(cap) == (f"export_model.py: error: checkpoint {tmp_path / 'odd.pdparams'} has a key 3 "
-                                   "of type int: a state dict's keys are parameter names (strings)")
+    line = one_error_line(cap)
+    assert line.startswith(f"export_model.py: error: checkpoint {tmp_path / 'odd.pdparams'} has a key that is not")
+    assert "3 (int)" in line
     assert not (tmp_path / "out").exists()
 
 

@@ -104,13 +104,6 @@ def _checkpoint_num_classes(state):
     return int(shape[1]) if len(shape) == 2 else None
 
 
-def _refuse_odd_keys(state, weights: str):
-    odd = [key for key in state if not isinstance(key, str)]
-    if odd:
-        raise CheckpointError(f"checkpoint {weights} has a key {odd[0]!r} of type {type(odd[0]).__name__}: "
-                              "a state dict's keys are parameter names (strings)")
-
-
 def build_for_export(cfg, weights: str, logger=None):
     """Build ``cfg.MODEL`` without its ``pretrained`` backbone file, load ``weights`` strictly, eval mode.
 
@@ -135,7 +128,6 @@ def build_for_export(cfg, weights: str, logger=None):
     state = load(weights)
     if not isinstance(state, dict):
         raise CheckpointError(f"checkpoint {weights} holds a {type(state).__name__}, expected a state dict")
-    _refuse_odd_keys(state, weights)
     head = model_cfg.get("head")
     file_classes = _checkpoint_num_classes(state)
     if head is not None and file_classes and head.get("num_classes") != file_classes:
