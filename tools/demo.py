@@ -145,7 +145,7 @@ def next_steps() -> list:
         f"{INFER_DIR}/TSN_demo.pdmodel --params_file {INFER_DIR}/TSN_demo.pdiparams --label_list "
         f"{DATA}/label_list.txt",
         "  train on your own videos (one folder per class): docs/data.md, \"A custom dataset\"",
-        "  Kinetics-400 with PaddleVideo's weights: docs/data.md, then docs/train.md and docs/export.md",
+        "  PaddleVideo's Kinetics-400 weights: docs/weights.md; preparing Kinetics-400: docs/data.md",
         f"  look at the curves: {OUTPUT}/training_curves.png; every command: README.md",
     ]
 
