@@ -250,7 +250,7 @@ def test_wrong_model_files_are_clear(model, tmp_path, capsys):
     junk_params = tmp_path / "junk.pdiparams"
     junk_params.write_bytes(os.urandom(4096))
     argv[argv.index("--params_file") + 1] = str(junk_params)
-    assert "Paddle Inference cannot load" in one_error(capsys, argv)
+    assert f"{junk_params} does not fit {model['pdmodel']}: not the program's weights file" in one_error(capsys, argv)
 
 
 def test_missing_and_corrupt_video_are_clear(model, tmp_path, capsys):

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..utils.atomic import atomic_write
 from ..utils.errors import UserError, error_line
-from .model import NO_MODEL_FILES, InferenceError, load_label_list, ordered_labels, resolve_model_setup
+from ..utils.paths import refuse_output_over_inputs
+from .model import NO_MODEL_FILES, InferenceError, load_label_list, ordered_labels, resolve_model_setup, yml_path
 from .predictors import DEFAULT_VIEW_CHUNK, PRECISIONS, check_input_shape, with_view_chunks
 from .preprocess import VideoReadError, collect_inputs, preprocessor_of
 
@@ -214,7 +215,7 @@ _malloc_trim = None
 
 
 # ---------------------------------------------------------------- the API
-def make_backend(options: PredictOptions, preprocessor, program: str, warn):
+def make_backend(options: PredictOptions, preprocessor, setup, program: str, warn):
     """Paddle Inference from ``model_file``/``params_file``, or onnxruntime from ``onnx_file``."""
     from .predictors import OnnxPredictor, PaddlePredictor, bf16_hint, bf16_slow_notice
     if options.onnx_file:  # onnxruntime decides on the GPU itself: no Paddle needed
@@ -228,7 +229,11 @@ def make_backend(options: PredictOptions, preprocessor, program: str, warn):
         options.model_file, options.params_file, use_gpu=use_gpu, gpu_mem=options.gpu_mem, accelerator=accelerator,
         cpu_threads=options.cpu_threads, enable_mkldnn=options.enable_mkldnn, ir_optim=options.ir_optim,
         precision=options.precision, use_tensorrt=options.use_tensorrt, disable_glog=options.disable_glog,
-        video_shape=preprocessor.input_shape, batch_size=options.batch_size, view_chunk=options.view_chunk)
+        video_shape=preprocessor.input_shape, batch_size=options.batch_size, view_chunk=options.view_chunk,
+        quantized=setup.quantized == "int8")
+    if options.precision == "fp32" and (setup.quantized == "int8" or backend.program.quantized):
+        warn(f"{program}: hint: {options.model_file} is quantized (int8): pass --precision int8 to run it "
+             "with oneDNN's int8 kernels (running it as fp32 now)")
     hint = None
     if backend.enable_mkldnn and options.precision == "fp32":
         hint = bf16_hint(program)
@@ -266,16 +271,26 @@ class Predictor:
         self.preprocessor = preprocessor_of(setup)
         self.top_k = options.top_k or setup.top_k
         self.label_names = load_label_list(options.label_list) if options.label_list else setup.label_names
-        backend = make_backend(options, self.preprocessor, program, warn)
+        self.label_source = options.label_list or setup.yml
+        backend = make_backend(options, self.preprocessor, setup, program, warn)
         check_input_shape(backend.input_shape, self.preprocessor.input_shape, backend.source, setup.source)
         self.backend = with_view_chunks(backend, options.view_chunk)
+        self.num_classes = setup.num_classes or backend.num_classes
         self.times = StageTimes()
         self._labels_checked = False
+        if self.num_classes:
+            self._check_labels(self.num_classes)
+
+    def _check_labels(self, num_classes: int):
+        """Names for every class of the model, or one error naming the label file (once)."""
+        if self.label_names is not None and not self._labels_checked:
+            ordered_labels(self.label_names, num_classes, self.label_source)
+        self._labels_checked = True
 
     @property
     def info(self) -> dict:
         """What the model is: name, classes (None until known), precision, views per video, input shape."""
-        return {"model_name": self.setup.model_name, "num_classes": self.setup.num_classes,
+        return {"model_name": self.setup.model_name, "num_classes": self.num_classes,
                 "precision": self.options.precision, "views_per_video": self.preprocessor.frames_per_video,
                 "input_shape": list(self.preprocessor.input_shape), "top_k": self.top_k,
                 "labels": self.label_names is not None}
@@ -327,9 +342,8 @@ class Predictor:
         logits = self.backend.run(batch)
         self.times.seconds["inference"] += time.perf_counter() - start
         start = time.perf_counter()
-        if self.label_names is not None and not self._labels_checked:
-            ordered_labels(self.label_names, logits.shape[-1], "given")  # names for every class, or stop
-            self._labels_checked = True
+        if not self._labels_checked:  # a model whose files leave the class count open
+            self._check_labels(logits.shape[-1])
         results = postprocess(logits, kept, top_k, self.label_names)
         self.times.seconds["postprocess"] += time.perf_counter() - start
         self.times.videos += len(kept)
@@ -447,10 +461,25 @@ def accuracy_line(results, label_of: dict, failed: int) -> str:
 
 def run_predict(args, program="predict.py") -> int:
     """The whole predict command over ``Predictor``; returns the exit status (2 when any video failed)."""
+    from ..utils.stop_signals import GracefulStop
     options = PredictOptions.checked(**options_from_args(args))  # flags first, before any file is read
     if args.output_json:
         check_output_file(args.output_json, "--output_json")  # before any video is predicted
     files, labels = collect_inputs(args.input_file, args.data_prefix, as_list=args.time_test_file)
+    if args.output_json:
+        model = options.onnx_file or options.model_file
+        refuse_output_over_inputs(args.output_json, {
+            "-i/--input_file": [args.input_file] + files, "--model_file": options.model_file,
+            "--params_file": options.params_file, "--onnx_file": options.onnx_file,
+            "the model description": yml_path(model) if model else None, "-c/--config": options.config,
+            "--label_list": options.label_list})
+    # SIGTERM/Ctrl-C stop between batches with one line (Paddle's own handler would print a C++ dump)
+    with GracefulStop() as stop:
+        return _predict_files(args, options, files, labels, program, stop)
+
+
+def _predict_files(args, options, files, labels, program, stop) -> int:
+    from ..utils.stop_signals import StopRequested
     predictor = Predictor(options=options, program=program)
     print(f"Inference model({predictor.setup.model_name})...")
     failures = []
@@ -467,15 +496,24 @@ def run_predict(args, program="predict.py") -> int:
         if bar is not None:
             bar.update(1)
 
+    def stop_if_asked():
+        if stop.requested():
+            if bar is not None:
+                bar.close()
+            raise StopRequested(stop.signum, f"stopped by {stop.signal_name} after {len(results)} of {len(files)} "
+                                             "videos (their results are above; --output_json was not written)")
+
+    results = []
+    stop_if_asked()  # a signal while the model was loading
     if args.enable_benchmark:
         predictor.warm_up(files[0])
     start = time.perf_counter()
-    results = []
     for result in predictor.iter_results(files, on_failure=on_failure):
         results.append(result)
         echo(format_result(result))
         if bar is not None:
             bar.update(1)
+        stop_if_asked()
     wall = time.perf_counter() - start
     if bar is not None:
         bar.close()

@@ -70,6 +70,8 @@ def check_inference_section(inference_cfg) -> dict:
         value = kwargs.get(key)
         if key in kwargs and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise InferenceError(f"INFERENCE.{key} must be a positive integer, got {value!r}")
+        if key in kwargs and value > UPPER_BOUNDS[key]:
+            raise InferenceError(f"INFERENCE.{key} must be at most {UPPER_BOUNDS[key]}, got {value!r}")
     for key in ("mean", "std"):
         value = kwargs.get(key)
         if key in kwargs and (not isinstance(value, (list, tuple)) or len(value) != 3):

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,7 +48,21 @@ def _require_file(path: str, flag: str, what: str):
         raise InferenceError(f"{flag}: file is empty (0 bytes): {path}")
 
 
-def _pdmodel_inputs(path: str):
+@dataclass(frozen=True)
+class ProgramInfo:
+    """What predict reads from an exported program before Paddle Inference loads it."""
+    inputs: list                      # [(input name, shape)], -1/None = any
+    op_types: frozenset = frozenset()
+    params: tuple = ()                # ((name, shape), ...) of the weights, in the order of the .pdiparams
+    num_classes: int = None           # the last dimension of the output, when the program fixes it
+
+    @property
+    def quantized(self) -> bool:
+        """True for a program with (de)quantize ops: a post-training-quantized model."""
+        return any("quantize" in op for op in self.op_types)
+
+
+def _pdmodel_program(path: str) -> ProgramInfo:
     from paddle.base import core
     with open(path, "rb") as f:
         data = f.read()
@@ -57,16 +72,23 @@ def _pdmodel_inputs(path: str):
         raise InferenceError(f"--model_file {path} is not a Paddle program (.pdmodel); "
                              "export one with tools/export_model.py") from None
     block = desc.block(0)
-    inputs = []
+    inputs, op_types, num_classes = [], set(), None
     for i in range(block.op_size()):
         op = block.op(i)
+        op_types.add(op.type())
         if op.type() == "feed":
             name = op.output("Out")[0]
             inputs.append((name, list(block.var(name.encode()).shape())))
-    return inputs
+        elif op.type() == "fetch" and num_classes is None:
+            shape = list(block.var(op.input("X")[0].encode()).shape())
+            num_classes = shape[-1] if shape and shape[-1] > 0 else None
+    # save_combine writes the persistable tensors sorted by name
+    params = sorted((var.name(), list(var.shape())) for var in block.all_vars()
+                    if var.persistable() and var.name() not in ("feed", "fetch"))
+    return ProgramInfo(inputs, frozenset(op_types), tuple(params), num_classes)
 
 
-def _json_inputs(path: str):
+def _json_program(path: str) -> ProgramInfo:
     try:
         with open(path, "r", encoding="utf-8") as f:
             program = json.load(f)
@@ -76,20 +98,19 @@ def _json_inputs(path: str):
     except (ValueError, KeyError, IndexError, TypeError, AttributeError, UnicodeDecodeError):
         raise InferenceError(f"--model_file {path} is not a Paddle PIR program (.json); "
                              "export one with tools/export_model.py --format json") from None
-    inputs = []
+    inputs, op_types = [], set()
     for op in ops:
+        op_types.add(str(op.get("#")))
         if op.get("#") != "1.data":
             continue
         attrs = {a.get("N"): a.get("AT", {}).get("D") for a in op.get("A", []) if isinstance(a, dict)}
         inputs.append((attrs.get("name"), attrs.get("shape")))
-    return inputs
+    return ProgramInfo(inputs, frozenset(op_types))
 
 
-def check_model_files(model_file: str, params_file: str):
-    """Validate a ``.pdmodel``/``.json`` + ``.pdiparams`` pair; return ``[(input name, shape)]`` (-1 = any).
-
-    Raises ``InferenceError`` for a missing, empty or wrong-kind file.
-    """
+def read_program(model_file: str, params_file: str) -> ProgramInfo:
+    """Validate a ``.pdmodel``/``.json`` + ``.pdiparams`` pair and read the program's inputs, op types and
+    weight shapes; a missing, empty or wrong-kind file, or weights that do not fit, raise ``InferenceError``."""
     _require_file(model_file, "--model_file", "exported program (.pdmodel or .json)")
     _require_file(params_file, "--params_file", "exported weights (.pdiparams)")
     if model_file.endswith(".pdiparams"):
@@ -98,10 +119,120 @@ def check_model_files(model_file: str, params_file: str):
     if params_file.endswith((".pdmodel", ".json")):
         raise InferenceError(f"--params_file {params_file} is a program file; pass the .pdiparams")
     if model_file.endswith(".json"):
-        return _json_inputs(model_file)
+        return _json_program(model_file)
     if model_file.endswith(".onnx"):
         raise InferenceError(f"--model_file {model_file} is an ONNX model; pass it as --onnx_file")
-    return _pdmodel_inputs(model_file)
+    program = _pdmodel_program(model_file)
+    check_params_file(program, model_file, params_file)
+    return program
+
+
+def check_model_files(model_file: str, params_file: str):
+    """Validate a ``.pdmodel``/``.json`` + ``.pdiparams`` pair; return ``[(input name, shape)]`` (-1 = any)."""
+    return read_program(model_file, params_file).inputs
+
+
+# Element sizes of the TensorDesc data types a .pdiparams holds (Paddle's framework.proto VarType.Type).
+ELEMENT_BYTES = {0: 1, 1: 2, 2: 4, 3: 8, 4: 2, 5: 4, 6: 8, 20: 1, 21: 1, 22: 2, 23: 8, 24: 16}
+
+
+def _varint(data: bytes, at: int):
+    value = shift = 0
+    while True:
+        if at >= len(data) or shift > 63:
+            raise ValueError("bad varint")
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, at
+
+
+def _tensor_desc(data: bytes):
+    """``(data type, dims)`` of a serialized ``TensorDesc`` (field 1: data_type, field 2: dims)."""
+    at, dtype, dims = 0, None, []
+    while at < len(data):
+        key, at = _varint(data, at)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            value, at = _varint(data, at)
+            if field == 1:
+                dtype = value
+            elif field == 2:
+                dims.append(value - (1 << 64) if value >= 1 << 63 else value)
+        elif wire == 2:
+            size, at = _varint(data, at)
+            end = at + size
+            while field == 2 and at < end:
+                value, at = _varint(data, at)
+                dims.append(value - (1 << 64) if value >= 1 << 63 else value)
+            at = end
+        else:
+            raise ValueError(f"wire type {wire}")
+    return dtype, dims
+
+
+def _read_tensor_headers(f, size: int):
+    """Yield ``(dims, end offset)`` for each tensor of a combined ``.pdiparams``, skipping the data."""
+    import struct
+    while f.tell() < size:
+        head = f.read(12)
+        if len(head) < 12:
+            raise ValueError("cut inside a tensor header")
+        lod_levels = struct.unpack("<Q", head[4:12])[0]
+        if lod_levels > 64:
+            raise ValueError("not a tensor header")
+        for _ in range(lod_levels):
+            (nbytes,) = struct.unpack("<Q", f.read(8))
+            f.seek(nbytes, 1)
+        head = f.read(8)
+        if len(head) < 8:
+            raise ValueError("cut inside a tensor header")
+        desc_size = struct.unpack("<i", head[4:8])[0]
+        if not 0 <= desc_size <= 4096:
+            raise ValueError("not a tensor header")
+        dtype, dims = _tensor_desc(f.read(desc_size))
+        if dtype not in ELEMENT_BYTES or any(d < 0 for d in dims):
+            raise ValueError("not a tensor header")
+        numel = 1
+        for d in dims:
+            numel *= d
+        f.seek(numel * ELEMENT_BYTES[dtype], 1)
+        yield dims, f.tell()
+
+
+def check_params_file(program: ProgramInfo, model_file: str, params_file: str):
+    """Refuse a ``.pdiparams`` that does not hold the program's weights: cut short, too long, or a tensor
+    of another shape (weights of another model). Reads the tensor headers only; names both files."""
+    if not program.params:
+        return
+    size = os.path.getsize(params_file)
+    both = f"{params_file} does not fit {model_file}"
+    count = 0
+    try:
+        with open(params_file, "rb") as f:
+            for (name, shape), (dims, end) in zip(program.params, _read_tensor_headers(f, size)):
+                if end > size:
+                    raise InferenceError(f"{both}: the weights file is cut short ({size} bytes; tensor {name} "
+                                         f"alone ends at byte {end}): export again or copy the whole file")
+                if [d for d in dims if d != 1] != [int(d) for d in shape if d != 1]:  # [] and [1] load alike
+                    raise InferenceError(f"{both}: tensor {name} is {list(dims)} in the weights but {shape} in "
+                                         "the program (weights of another model?): pass the .pdiparams exported "
+                                         "with this .pdmodel")
+                count += 1
+                last_end = end
+    except InferenceError:
+        raise
+    except (ValueError, OSError) as err:
+        raise InferenceError(f"{both}: not the program's weights file ({err}) after {count} of "
+                             f"{len(program.params)} tensors") from None
+    if count < len(program.params):
+        raise InferenceError(f"{both}: the weights file holds {count} tensors, the program needs "
+                             f"{len(program.params)} (cut short?)")
+    if last_end != size:
+        raise InferenceError(f"{both}: the weights file has {size - last_end} bytes more than the program's "
+                             f"{count} tensors (weights of another model?)")
 
 
 def check_input_shape(declared, actual, model_file: str, source: str = "the config's INFERENCE section"):
@@ -271,6 +402,19 @@ def check_cpu_bf16(enable_mkldnn: bool, ir_optim: bool, cpuinfo: str = None) -> 
     return found
 
 
+def check_cpu_int8(model_file: str, enable_mkldnn: bool, ir_optim: bool, quantized: bool):
+    """Refuse ``--precision int8`` on CPU without oneDNN, without the graph passes, or for a model that
+    was never quantized (no ``quantized: int8`` in its ``.yml`` and no quantize ops in the program)."""
+    if not enable_mkldnn:
+        raise UnsupportedDeviceError("--precision int8 runs on oneDNN: drop --enable_mkldnn False")
+    if not ir_optim:
+        raise UnsupportedDeviceError("--precision int8 needs the graph passes: drop --ir_optim False")
+    if not quantized:
+        raise InferenceError(f"--precision int8 needs a quantized model, and {model_file} was never quantized: "
+                             "run deploy/slim/quant_post_static.py on its export first, then predict with the "
+                             "model it writes")
+
+
 def has_amx_bf16(cpuinfo: str = None) -> bool:
     """True when the CPU has AMX-BF16 tiles, where oneDNN's bf16 pays (about 4x fp32 measured)."""
     return "amx_bf16" in bf16_flags(cpuinfo or CPUINFO)
@@ -300,6 +444,7 @@ class Backend:
 
     kind = "predictor"
     input_shape = None
+    num_classes = None  # classes the model outputs, when its files say
     source = "the model"  # the file it runs, for messages
 
     def run(self, batch: np.ndarray) -> np.ndarray:
@@ -329,7 +474,7 @@ class PaddlePredictor(Backend):
 
     def __init__(self, model_file, params_file, use_gpu=False, gpu_mem=8000, cpu_threads=None,
                  enable_mkldnn=True, ir_optim=True, precision="fp32", use_tensorrt=False, disable_glog=True,
-                 video_shape=None, batch_size=1, view_chunk=0, cpuinfo=None, accelerator=None):
+                 video_shape=None, batch_size=1, view_chunk=0, cpuinfo=None, accelerator=None, quantized=False):
         if accelerator and not use_gpu:
             check_accelerator(accelerator)
             self.accelerator = accelerator
@@ -338,16 +483,20 @@ class PaddlePredictor(Backend):
             raise UnsupportedDeviceError("--precision bf16 is a CPU path: pass --use_gpu False (on the GPU: fp16)")
         if precision == "bf16" and not use_gpu:
             check_cpu_bf16(enable_mkldnn, ir_optim, cpuinfo)
-        inputs = check_model_files(model_file, params_file)
+        self.program = program = read_program(model_file, params_file)
+        inputs = program.inputs
+        if precision == "int8" and not use_gpu and not self.accelerator:
+            check_cpu_int8(model_file, enable_mkldnn, ir_optim, quantized or program.quantized)
         self.model_file = self.source = model_file
         self.params_file = params_file
         self.input_name = inputs[0][0] if inputs else None
         self.input_shape = inputs[0][1] if inputs else None
+        self.num_classes = program.num_classes
         self.use_gpu = use_gpu
         self.precision = precision
         self.cpu_threads = cpu_threads or usable_cpus()
         self.enable_mkldnn = enable_mkldnn and not use_gpu and not self.accelerator
-        if precision in ("fp16", "int8") and not use_gpu and not (precision == "fp16" and self.enable_mkldnn):
+        if precision == "fp16" and not use_gpu and not self.enable_mkldnn:
             logger.warning(f"--precision {precision} has no CPU path here: running fp32")
         trt_max_batch_size, trt_shape_ranges = 1, None
         if use_tensorrt and video_shape is not None:
@@ -469,6 +618,8 @@ class OnnxPredictor(Backend):
         first = self.session.get_inputs()[0]
         self.input_name = first.name
         self.input_shape = [d if isinstance(d, int) else -1 for d in first.shape]
+        output = self.session.get_outputs()[0].shape
+        self.num_classes = output[-1] if output and isinstance(output[-1], int) and output[-1] > 0 else None
         self.providers = self.session.get_providers()
 
     def run(self, batch):
