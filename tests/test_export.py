@@ -151,10 +151,11 @@ def test_bad_override_and_missing_inference_keys(tmp_path, capsys):
                             "--override", "NOPE.num_seg=3")
     assert code == 2 and "NOPE" in cap.err
     from paddlevideo.inference import InferenceError
-    from paddlevideo.inference.export import input_spec_shape
+    from paddlevideo.inference.export import inference_preprocessor, traced_shape
     with pytest.raises(InferenceError, match="num_seg and target_size"):
-        input_spec_shape({"INFERENCE": {"name": "ppTSN_Inference_helper"}})
-    assert input_spec_shape({"INFERENCE": {"num_seg": 25, "target_size": 224}}) == [None, None, 3, 224, 224]
+        inference_preprocessor({"INFERENCE": {"name": "ppTSN_Inference_helper"}})
+    shape = traced_shape(inference_preprocessor({"INFERENCE": {"num_seg": 25, "target_size": 224}}).input_shape)
+    assert shape == [None, None, 3, 224, 224]
 
 
 def test_onnx_without_paddle2onnx_gives_pip_command(tmp_path, monkeypatch):

@@ -50,11 +50,6 @@ def inference_preprocessor(cfg):
     return build_preprocessor(inference)
 
 
-def input_spec_shape(cfg):
-    """The traced ``InputSpec``: ``[None, None, 3, H, W]``, free videos and views, ``H, W`` of ``cfg.INFERENCE``'s ops."""
-    return traced_shape(inference_preprocessor(cfg).input_shape)
-
-
 def traced_shape(video_shape):
     """``[1, views, 3, H, W]`` of one preprocessed video -> ``[None, None, 3, H, W]``: any videos, any views."""
     return [None, None] + list(video_shape[2:])
