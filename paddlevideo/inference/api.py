@@ -272,20 +272,21 @@ class Predictor:
         self.top_k = options.top_k or setup.top_k
         self.label_names = load_label_list(options.label_list) if options.label_list else setup.label_names
         self.label_source = options.label_list or setup.yml
+        self.num_classes, self._labels_checked = None, False
+        if setup.num_classes:  # known from X.yml: check the class names before the model loads
+            self._check_labels(setup.num_classes)
         backend = make_backend(options, self.preprocessor, setup, program, warn)
         check_input_shape(backend.input_shape, self.preprocessor.input_shape, backend.source, setup.source)
         self.backend = with_view_chunks(backend, options.view_chunk)
-        self.num_classes = setup.num_classes or backend.num_classes
+        if backend.num_classes and not self._labels_checked:  # known from the program's output
+            self._check_labels(backend.num_classes)
         self.times = StageTimes()
-        self._labels_checked = False
-        if self.num_classes:
-            self._check_labels(self.num_classes)
 
     def _check_labels(self, num_classes: int):
-        """Names for every class of the model, or one error naming the label file (once)."""
-        if self.label_names is not None and not self._labels_checked:
+        """Names for every class of the model, or one error naming the label file; runs once."""
+        if self.label_names is not None:
             ordered_labels(self.label_names, num_classes, self.label_source)
-        self._labels_checked = True
+        self.num_classes, self._labels_checked = num_classes, True
 
     @property
     def info(self) -> dict:
@@ -402,8 +403,10 @@ def add_predict_args(parser, onnx_only=False):
                         help="-i is a text file of video paths, one per line, whatever its name (PaddleVideo's "
                              "benchmark input)")
     parser.add_argument("--precision", type=str, default="fp32", choices=list(PRECISIONS),
-                        help="fp32/fp16/int8: TensorRT (PaddleVideo's); bf16: CPU oneDNN on CPUs with "
-                             "AVX512-BF16 or AMX (about 4x faster than fp32 there)")
+                        help="fp32/fp16/int8: TensorRT on the GPU (PaddleVideo's); on CPU, int8 runs a model "
+                             "quantized by deploy/slim/quant_post_static.py with oneDNN int8, and bf16 runs oneDNN "
+                             "bfloat16 on CPUs with AVX512-BF16 (about 4x faster than fp32 with AMX-BF16, likely "
+                             "slower without)")
     parser.add_argument("--view_chunk", type=int, default=DEFAULT_VIEW_CHUNK,
                         help=f"views per model run (default {DEFAULT_VIEW_CHUNK}); the chunk logits are averaged, "
                              "same scores, peak memory bounded by the chunk; 0: all views at once")
