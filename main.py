@@ -87,8 +87,11 @@ def run(args):
     check_config(cfg, "test" if args.test else "train_validate" if args.validate else "train")
     if args.test and not args.weights:
         raise ConfigError("--test needs the weights to test: -w path/to/MODEL.pdparams")
-    if args.weights and not os.path.isfile(args.weights):
-        raise ConfigError(f"weights file not found: {args.weights}")
+    if args.weights:
+        from paddlevideo.utils.download import fetch_weights
+        args.weights = fetch_weights(args.weights)  # an http(s) URL: downloaded once into the weights cache
+        if not os.path.isfile(args.weights):
+            raise ConfigError(f"weights file not found: {args.weights}")
 
     from paddlevideo.utils.runtime import describe_runtime, require_paddle
     require_paddle(PROG)  # imports Paddle quietly, or says in one line how to install it

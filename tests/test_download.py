@@ -186,3 +186,27 @@ def test_export_takes_weights_by_url(server, cache, tmp_path, capsys):
     assert tool.main(common + ["-p", server.url + "/TSN_demo.pdparams"]) == 0
     assert (tmp_path / "inference" / "TSN_demo.pdiparams").is_file()
     assert server.requests == {"/missing.pdparams": 1, "/TSN_demo.pdparams": 1}
+
+
+def test_main_weights_and_backbone_pretrained_take_urls(server, cache, tmp_path, capsys):
+    """``main.py -w URL`` goes through the download (a 404 is its one line, before any work), and
+    ``MODEL.backbone.pretrained: URL`` loads the downloaded backbone weights."""
+    import numpy as np
+    import paddle
+    from conftest import DEMO_CFG, main_in_process
+    from paddlevideo.modeling.backbones.resnet import ResNet
+    proc = main_in_process("-c", DEMO_CFG, "--test", "-w", server.url + "/gone.pdparams", capsys=capsys)
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        f"main.py: error: cannot download {server.url}/gone.pdparams: HTTP 404 Not Found")
+    paddle.seed(3)
+    source = ResNet(depth=18)
+    source.init_weights()
+    path = tmp_path / "backbone.pdparams"
+    paddle.save(source.state_dict(), str(path))
+    server.files["/ResNet18_pretrain.pdparams"] = path.read_bytes()
+    paddle.seed(4)
+    target = ResNet(depth=18, pretrained=server.url + "/ResNet18_pretrain.pdparams")
+    target.init_weights()
+    for name, value in source.state_dict().items():
+        np.testing.assert_array_equal(target.state_dict()[name].numpy(), value.numpy(), err_msg=name)
+    assert server.requests["/ResNet18_pretrain.pdparams"] == 1

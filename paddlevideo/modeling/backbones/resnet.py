@@ -16,6 +16,7 @@ import paddle.nn.functional as F
 from paddle import ParamAttr
 
 from ...utils.errors import UserError
+from ...utils.download import fetch_weights
 from ...utils.save_load import CheckpointError, load_ckpt
 from ..registry import BACKBONES
 from ..weight_init import weight_init_
@@ -163,7 +164,7 @@ class ResNet(nn.Layer):
     def init_weights(self):
         """Load ``pretrained`` (via ``load_ckpt``, which logs what did not load) or initialise randomly."""
         if isinstance(self.pretrained, str) and self.pretrained.strip():
-            path = self.pretrained.strip()
+            path = fetch_weights(self.pretrained.strip())  # an http(s) URL: its cached download
             if not os.path.isfile(path):
                 raise CheckpointError(
                     f"MODEL.backbone.pretrained: '{path}' not found. Put the ImageNet weights there "
