@@ -94,7 +94,8 @@ def test_missing_paddle_gives_one_line(tmp_path):
     fake = tmp_path / "paddle"
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ImportError('No module named paddle')\n")
-    code = "import paddlevideo.utils.runtime as r; r.require_paddle('main.py')"
+    code = ("import sys, paddlevideo.utils.runtime as r, paddlevideo.utils.errors as e; "
+            "sys.exit(e.run_cli('main.py', r.require_paddle))")
     env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{ROOT}")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=str(tmp_path))
     assert out.returncode == 2

@@ -52,12 +52,12 @@ def main(argv=None):
     args = parse_args(argv)
     from paddlevideo.utils.runtime import require_paddle
     paddlevideo.setup_runtime()  # before Paddle is imported
-    require_paddle("export_model.py")
-    from paddlevideo.inference.export import check_opset, export_model
     from paddlevideo.utils.errors import run_cli
-    from paddlevideo.utils.config import get_config
 
     def work():
+        require_paddle("export_model.py")  # inside run_cli: a Python without Paddle gets one line
+        from paddlevideo.inference.export import check_opset, export_model
+        from paddlevideo.utils.config import get_config
         if args.onnx:
             check_opset(args.opset_version)  # before the config, the model and the trace
         cfg = get_config(args.config, overrides=args.override, show=False, mode="export")
