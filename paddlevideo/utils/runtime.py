@@ -2,7 +2,7 @@
 
 ``import paddle`` sets ``OMP_NUM_THREADS=1`` when it is unset (one core), and Paddle's bundled MKL
 takes a slow non-AVX2 path on AMD CPUs unless ``MKL_DEBUG_CPU_TYPE=5``: together about 4x slower
-on a 2-core CPU (README, "Results and speed measured here"). Values the user already set are never
+on a 2-core AMD EPYC Zen 3, much less on Intel Xeons (docs/performance.md, per processor). Values the user already set are never
 overridden. Importing ``paddlevideo`` changes nothing in the process; this module does it on request.
 """
 import logging
