@@ -7,6 +7,7 @@ import pytest
 
 from conftest import make_checkpoint, small_config
 from test_predict import model, paddle_args, parse_results, predict  # noqa: F401  (module fixture)
+from test_quant_post_static import export, quantized  # noqa: F401  (module fixtures: an export and its int8 model)
 
 
 def copy_export(model, folder, yml_extra=""):  # noqa: F811
@@ -75,3 +76,18 @@ def test_weights_cut_short_or_of_another_model_name_both_files(model, tmp_path, 
     line = one_line(capsys, paddle_args(other))
     assert line.startswith(f"predict.py: error: {other['params']} does not fit {other['pdmodel']}: tensor ")
     assert re.search(r"is \[(512, )?7\] in the weights but \[(512, )?4\] in the program", line), line  # the fc
+
+
+def test_the_model_quant_post_static_writes_predicts_with_int8(export, quantized, capsys):  # noqa: F811
+    """The contract end to end: deploy/slim/quant_post_static.py's output runs with --precision int8."""
+    assert quantized["proc"].returncode == 0, quantized["proc"].stderr[-2000:]
+    clip = str(export["tmp"] / "clip0.avi")
+    files = {name: ["--model_file", os.path.join(folder, "small.pdmodel"),
+                    "--params_file", os.path.join(folder, "small.pdiparams")]
+             for name, folder in (("fp32", export["dir"]), ("int8", quantized["dir"]))}
+    code, out, err = predict(capsys, ["-i", clip, *files["int8"], "--use_gpu", "False", "--precision", "int8"])
+    assert code == 0 and len(parse_results(out)) == 1 and "hint" not in err, err
+    code, out, err = predict(capsys, ["-i", clip, *files["int8"], "--use_gpu", "False"])
+    assert code == 0 and "is quantized (int8): pass --precision int8" in err
+    line = one_line(capsys, ["-i", clip, *files["fp32"], "--use_gpu", "False", "--precision", "int8"])
+    assert "was never quantized: run deploy/slim/quant_post_static.py" in line
