@@ -1,8 +1,9 @@
 """Backends: one ``run(batch) -> logits`` interface over Paddle Inference, onnxruntime and dygraph.
 
 ``batch``: float32 ``[N, views, 3, H, W]``; result: float32 logits ``[N, classes]``. Also here: the checks
-a backend needs before Paddle sees a file (model files, input shape), the device and precision choices
-(GPU, TensorRT, CPU bfloat16 from ``/proc/cpuinfo``), and feeding a video's views in chunks.
+a backend needs before Paddle sees a file (program, weights against the program, input shape), the device
+and precision choices (GPU, TensorRT, XPU/NPU, CPU bfloat16 from ``/proc/cpuinfo``, CPU int8), and feeding a
+video's views in chunks.
 """
 import contextlib
 import functools
@@ -359,7 +360,11 @@ def tensorrt_shape_ranges(input_name: str, declared, video_shape, batch_size: in
     return ({input_name: [1, 1] + chw}, {input_name: [batch, views] + chw}, {input_name: [batch, chunk] + chw})
 
 
-# ---------------------------------------------------------------- CPU bfloat16
+# ---------------------------------------------------------------- CPU precision: bfloat16 and int8
+# ``--precision bf16`` (ours; PaddleVideo's --precision is fp32/fp16/int8 for TensorRT) runs oneDNN with
+# ``enable_mkldnn_bfloat16()``. Paddle accepts that call on any CPU and silently runs fp32 where the hardware
+# lacks bf16, so support is checked first, from /proc/cpuinfo's flags (``CPUINFO`` is read at call time, so
+# tests can point it at a fake file). ``--precision int8`` on CPU runs a quantized program on oneDNN int8.
 CPUINFO = "/proc/cpuinfo"
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -694,6 +699,10 @@ def _first_line(err) -> str:
 
 
 # ---------------------------------------------------------------- views in chunks
+# TSN's head is ``fc(mean over views of pooled features)``, affine after the mean, so for chunks of sizes
+# ``n_i`` (summing to ``V``) the one-shot logits equal ``sum_i n_i * logits(chunk_i) / V``: the peak activation
+# memory drops from ``V`` frames to one chunk. A model exported with a free view dimension takes chunks; one
+# with a fixed view count (PaddleVideo's exports: ``[-1, 250, 3, 224, 224]``) is run one-shot.
 DEFAULT_VIEW_CHUNK = 25  # measured: see docs/predict.md "Views in chunks"
 
 
