@@ -60,6 +60,7 @@ def parse_results(stdout):
     return out
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_cli_end_to_end_prints_paddlevideo_lines(model, capsys):
     """A first run is quiet by default: the result lines, and on stderr at most the one precision line;
     Paddle's pass log (and, on a bf16 CPU, the bf16 passes' C++ lines) stays hidden."""
@@ -79,6 +80,7 @@ def test_cli_end_to_end_prints_paddlevideo_lines(model, capsys):
     assert path == model["video"] and parse_results(out) == [(path, cls, score)]
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_score_is_softmax_of_dygraph_logits(model, capsys):
     """The printed class/score come from the exported graph and equal softmax(infer_step) (float32 repr)."""
     import paddle
@@ -99,6 +101,7 @@ def test_score_is_softmax_of_dygraph_logits(model, capsys):
     assert abs(score - float(probs[cls])) <= 1e-5
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_json_onnx_and_predict_onnx_agree(model, capsys):
     _, ref, _ = predict(capsys, paddle_args(model))
     args_json = paddle_args(model)
@@ -113,6 +116,7 @@ def test_json_onnx_and_predict_onnx_agree(model, capsys):
         assert code == 0 and (f, c) == (f0, c0) and abs(s - s0) < 1e-4
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_folder_list_labels_json_and_benchmark(model, tmp_path, capsys):
     videos = tmp_path / "videos"
     videos.mkdir()
@@ -146,6 +150,7 @@ def test_folder_list_labels_json_and_benchmark(model, tmp_path, capsys):
     assert code == 0 and [r[0] for r in parse_results(out)] == [str(videos / "a.mp4"), str(videos / "b.avi")]
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_memory_optim_refusal_falls_back(model, monkeypatch):
     """Paddle 3.3.1 rejects enable_memory_optim for a PIR program on CPU; the predictor must still work."""
     from paddlevideo.inference.predictors import PaddlePredictor
@@ -156,6 +161,7 @@ def test_memory_optim_refusal_falls_back(model, monkeypatch):
     assert predictor.run(np.zeros([1, 30, 3, 64, 64], np.float32)).shape == (1, 4)
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_batch_of_two_equals_one_by_one(model):
     from paddlevideo.inference.predictors import PaddlePredictor
     from paddlevideo.inference.preprocess import build_preprocessor
@@ -168,6 +174,7 @@ def test_batch_of_two_equals_one_by_one(model):
     assert np.allclose(both, single, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 @pytest.mark.parametrize("flags", [["--use_tensorrt", "True"], ["--use_tensorrt", "True", "--precision", "fp16"]])
 def test_tensorrt_on_cpu_build_is_one_line_exit_2(model, capsys, flags):
     import paddle
@@ -180,6 +187,7 @@ def test_tensorrt_on_cpu_build_is_one_line_exit_2(model, capsys, flags):
         "CPU build (drop --use_tensorrt, or install a GPU build with TensorRT)"]
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_use_gpu_true_on_cpu_build_warns_and_runs(model, capsys):
     import paddle
     from paddlevideo.inference.predictors import resolve_use_gpu
@@ -217,6 +225,7 @@ def without_yml(model, folder):
     return {**model, **copies}
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_mismatched_num_seg_is_clear(model, tmp_path, capsys):
     """A fixed-view export (PaddleVideo's) without small.yml: the config's INFERENCE section is used, and
     another num_seg cannot feed the model."""
@@ -232,6 +241,7 @@ def test_mismatched_num_seg_is_clear(model, tmp_path, capsys):
     assert "expects input ['?', 30, 3, 64, 64]" in one_error(capsys, argv)
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_wrong_model_files_are_clear(model, tmp_path, capsys):
     junk = tmp_path / "junk.pdmodel"
     junk.write_bytes(os.urandom(4096))  # Paddle Inference itself would crash with SIGSEGV on this
@@ -253,6 +263,7 @@ def test_wrong_model_files_are_clear(model, tmp_path, capsys):
     assert f"{junk_params} does not fit {model['pdmodel']}: not the program's weights file" in one_error(capsys, argv)
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_missing_and_corrupt_video_are_clear(model, tmp_path, capsys):
     argv = paddle_args(model)
     argv[argv.index(model["video"])] = str(tmp_path / "none.avi")
@@ -265,6 +276,7 @@ def test_missing_and_corrupt_video_are_clear(model, tmp_path, capsys):
     assert any(line.startswith("predict.py: error: ") and str(bad) in line for line in err.splitlines())
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_missing_onnxruntime_gives_pip_command(model, monkeypatch):
     from paddlevideo.inference.predictors import MissingDependencyError
     from paddlevideo.inference.predictors import OnnxPredictor
@@ -294,6 +306,7 @@ def test_postprocess_lines_and_label_list(tmp_path):
         load_label_list(str(bad))
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_stdout_holds_only_result_lines_for_a_json_program(model, capfd):
     """Paddle's oneDNN passes print debug text on fd 1 for PIR programs; it must not mix with results."""
     argv = paddle_args(model)

@@ -17,6 +17,7 @@ def predictor(model):  # noqa: F811
     return Predictor(os.path.dirname(model["pdmodel"]), use_gpu=False)
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_three_lines_give_the_cli_result(model, predictor, capsys):  # noqa: F811
     result = predictor.predict(model["video"])
     assert set(result) == {"file", "top_k"} and result["file"] == model["video"]
@@ -26,6 +27,7 @@ def test_three_lines_give_the_cli_result(model, predictor, capsys):  # noqa: F81
     assert code == 0 and parse_results(out) == [(model["video"], best["class"], best["score"])]
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_list_per_call_top_k_and_info(model, predictor):  # noqa: F811
     results = predictor.predict([model["video"], model["video"]], top_k=3)
     assert isinstance(results, list) and len(results) == 2
@@ -39,6 +41,7 @@ def test_list_per_call_top_k_and_info(model, predictor):  # noqa: F811
     json.dumps(results)  # plain types only
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_bad_video_raises_one_line_and_the_instance_stays_usable(model, predictor, tmp_path):  # noqa: F811
     from paddlevideo.inference import VideoReadError
     from paddlevideo.utils.errors import UserError
@@ -55,6 +58,7 @@ def test_bad_video_raises_one_line_and_the_instance_stays_usable(model, predicto
         predictor.predict(model["video"], top_k=0)
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_bad_arguments_are_user_errors(model, tmp_path):  # noqa: F811
     from paddlevideo import Predictor
     from paddlevideo.utils.errors import UserError
@@ -68,6 +72,7 @@ def test_bad_arguments_are_user_errors(model, tmp_path):  # noqa: F811
         Predictor(str(tmp_path))
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_onnx_keywords_and_output_json_holds_the_same_dicts(model, predictor, tmp_path, capsys):  # noqa: F811
     from paddlevideo import Predictor
     onnx = Predictor(onnx_file=model["onnx"]).predict(model["video"])
@@ -88,6 +93,7 @@ def test_import_paddlevideo_stays_light():
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_predict_onnx_leaves_an_installed_paddle_unimported(model, tmp_path):  # noqa: F811
     """Paddle is installed here; predict_onnx.py must still not import it (numpy softmax, onnxruntime)."""
     code = ("import runpy, sys\n"

@@ -50,6 +50,7 @@ def test_refusals_name_the_reason(tmp_path):
     assert check_cpu_bf16(True, True, amx) == ("avx512_bf16", "amx_bf16")
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_cli_refuses_bf16_without_cpu_support(model, capsys, cpu_without_bf16):  # noqa: F811
     code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False", "--precision", "bf16"))
     assert code == 2 and "Current video file" not in out and "Traceback" not in err
@@ -57,6 +58,7 @@ def test_cli_refuses_bf16_without_cpu_support(model, capsys, cpu_without_bf16): 
     assert len(lines) == 1 and lines[0].startswith("predict.py: error: --precision bf16 needs a CPU with AVX512-BF16")
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_bf16_is_refused_for_onnx_and_tensorrt(model, capsys, cpu_with_bf16):  # noqa: F811
     from paddlevideo.inference.predictors import tensorrt_precision
     from paddlevideo.inference.predictors import UnsupportedDeviceError
@@ -94,6 +96,7 @@ def test_cpu_predictor_config(precision, mkldnn, expected):
     assert ("set_cpu_math_library_num_threads", 2) in config.calls
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_fp32_hint_only_where_bf16_runs(model, capsys, tmp_path, monkeypatch):  # noqa: F811
     from paddlevideo.inference import predictors
     monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_AMX, "spr"))
@@ -107,6 +110,7 @@ def test_fp32_hint_only_where_bf16_runs(model, capsys, tmp_path, monkeypatch):  
         assert code == 0 and "hint" not in err and "bf16" not in err
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_bf16_without_amx_runs_with_one_line(model, capsys, tmp_path, monkeypatch):  # noqa: F811
     from paddlevideo.inference import predictors
     monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_NO_AMX, "zen4"))
@@ -120,6 +124,7 @@ def test_bf16_without_amx_runs_with_one_line(model, capsys, tmp_path, monkeypatc
     assert code == 0 and err.strip() == ""  # with AMX: bf16 is the fast path, nothing to say
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_bf16_keeps_top1_on_a_bf16_cpu(model, capsys):  # noqa: F811
     """Runs only where the CPU has bf16: same class, score within 0.02, and the logits really differ
     from fp32 (bf16 ran, not a silent fp32)."""

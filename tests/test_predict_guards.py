@@ -69,6 +69,7 @@ def test_sizes_have_upper_bounds():
         check_inference_section({"target_size": 1000000})
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_output_json_over_an_input_is_refused(model, tmp_path, capsys):  # noqa: F811
     import shutil
     video = tmp_path / "clip.mp4"
@@ -85,6 +86,7 @@ def test_output_json_over_an_input_is_refused(model, tmp_path, capsys):  # noqa:
     assert code == 2 and "is the same file as --params_file" in err
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_short_label_list_is_refused_at_start_naming_the_file(model, tmp_path, capsys):  # noqa: F811
     labels = tmp_path / "labels.txt"
     labels.write_text("0 a\n1 b\n")
@@ -94,6 +96,7 @@ def test_short_label_list_is_refused_at_start_naming_the_file(model, tmp_path, c
                                         "4 classes (expected '<index> <name>' for 0..3)"]
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_sigterm_during_predict_is_one_line_and_exit_143(model, tmp_path):  # noqa: F811
     listing = tmp_path / "many.txt"
     listing.write_text(f"{model['video']}\n" * 40)

@@ -61,6 +61,7 @@ def test_list_format_prefix_and_labels(tmp_path):
         collect_inputs(str(listing))
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_labelled_list_prints_top1_accuracy(model, tmp_path, capsys):  # noqa: F811
     root = make_tree(tmp_path / "videos")
     (root / "a_class" / "bad.avi").write_bytes(b"not a video")
@@ -82,6 +83,7 @@ def test_labelled_list_prints_top1_accuracy(model, tmp_path, capsys):  # noqa: F
     assert code == 2 and len(parse_results(out)) == 3 and "accuracy" not in out  # bad.avi failed; no labels
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_tiny_clips_predict_with_the_default_decoder(model, tmp_path):  # noqa: F811
     """cv2 (training's decoder) is the default: 48x40 and 1x1 clips, which decord refuses, predict."""
     from paddlevideo import Predictor

@@ -28,6 +28,7 @@ def one_line(capsys, argv):
     return line
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_int8_refused_for_a_model_never_quantized(model, capsys):  # noqa: F811
     line = one_line(capsys, paddle_args(model, "--use_gpu", "False", "--precision", "int8"))
     assert line == (f"predict.py: error: --precision int8 needs a quantized model, and {model['pdmodel']} was never "
@@ -35,6 +36,7 @@ def test_int8_refused_for_a_model_never_quantized(model, capsys):  # noqa: F811
                     "model it writes")
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_int8_runs_a_model_marked_quantized(model, tmp_path, capsys):  # noqa: F811
     """The .yml marker that deploy/slim/quant_post_static.py writes selects oneDNN int8; fp32 then hints."""
     marked = copy_export(model, tmp_path / "q", "quantized: int8\n")
@@ -51,12 +53,14 @@ def test_int8_runs_a_model_marked_quantized(model, tmp_path, capsys):  # noqa: F
     assert "small.yml: quantized must be int8, got 'int4'" in one_line(capsys, paddle_args(bad))
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_int8_is_refused_for_onnx(model, capsys):  # noqa: F811
     argv = ["-i", model["video"], "--onnx_file", model["onnx"], "--precision", "int8"]
     assert one_line(capsys, argv).endswith("--precision int8 applies to Paddle Inference (--model_file), "
                                            "not to --onnx_file")
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_weights_cut_short_or_of_another_model_name_both_files(model, tmp_path, capsys):  # noqa: F811
     cut = copy_export(model, tmp_path / "cut")
     size = os.path.getsize(cut["params"])
@@ -78,6 +82,7 @@ def test_weights_cut_short_or_of_another_model_name_both_files(model, tmp_path, 
     assert re.search(r"is \[(512, )?7\] in the weights but \[(512, )?4\] in the program", line), line  # the fc
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_the_model_quant_post_static_writes_predicts_with_int8(export, quantized, capsys):  # noqa: F811
     """The contract end to end: deploy/slim/quant_post_static.py's output runs with --precision int8."""
     assert quantized["proc"].returncode == 0, quantized["proc"].stderr[-2000:]

@@ -31,6 +31,7 @@ def small_batch(model):  # noqa: F811
     return np.concatenate([video, video[:, ::-1, :, :, ::-1].copy()])  # N=2, different views
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 @pytest.mark.parametrize("kind", ["pdmodel", "json", "onnx"])
 def test_chunked_scores_equal_one_shot(model, kind):  # noqa: F811
     from paddlevideo.inference.predictors import OnnxPredictor, PaddlePredictor
@@ -52,6 +53,7 @@ def test_chunked_scores_equal_one_shot(model, kind):  # noqa: F811
     assert with_view_chunks(inner, 0) is inner
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_chunks_are_really_fed(model, monkeypatch):  # noqa: F811
     from paddlevideo.inference.predictors import PaddlePredictor
     from paddlevideo.inference.predictors import with_view_chunks
@@ -63,6 +65,7 @@ def test_chunks_are_really_fed(model, monkeypatch):  # noqa: F811
     assert seen == [(2, 6)] * 5  # 30 views -> 5 chunks of 6
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_fixed_view_export_runs_one_shot(model, capsys):  # noqa: F811
     """PaddleVideo's exports fix the view count: no chunking, whatever --view_chunk says."""
     from paddlevideo.inference.predictors import PaddlePredictor
@@ -77,6 +80,7 @@ def test_fixed_view_export_runs_one_shot(model, capsys):  # noqa: F811
     assert code == code_ref == 0 and cls == cls_ref and abs(score - score_ref) <= 1e-5
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_cli_chunked_equals_one_shot_and_rejects_negative(model, capsys):  # noqa: F811
     _, out0, _ = predict(capsys, paddle_args(model, "--use_gpu", "False", "--view_chunk", "0"))
     code, out7, _ = predict(capsys, paddle_args(model, "--use_gpu", "False", "--view_chunk", "7"))
@@ -89,6 +93,7 @@ def test_cli_chunked_equals_one_shot_and_rejects_negative(model, capsys):  # noq
                                         "positive number, got -1"]
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_any_view_count_runs(model):  # noqa: F811
     """Another num_seg than the export's (40 views instead of 30) runs on the free view dimension."""
     from paddlevideo.inference.predictors import PaddlePredictor

@@ -46,6 +46,7 @@ def one_result(out):
     return int(cls), score, names[0] if names else None
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_predict_without_config_equals_with_config(model, capsys):
     code, out, err = predict(capsys, model_args(model))
     assert code == 0, err
@@ -57,6 +58,7 @@ def test_predict_without_config_equals_with_config(model, capsys):
     assert name == ["zero", "one", "two", "three"][cls]  # class names from small.yml's label_list
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_disagreeing_config_gives_one_line_and_the_yml_is_used(model, capsys):
     _, reference, _ = predict(capsys, model_args(model))
     code, out, err = predict(capsys, ["-c", DEMO_CFG, "-o", "INFERENCE.target_size=48", *model_args(model)])
@@ -68,6 +70,7 @@ def test_disagreeing_config_gives_one_line_and_the_yml_is_used(model, capsys):
         "the preprocessing the model was exported with"]
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_paddlevideo_export_without_yml_needs_config(model, tmp_path, capsys):
     bare = without_yml(model, tmp_path / "bare")
     _, reference, _ = predict(capsys, model_args(model))
@@ -81,6 +84,7 @@ def test_paddlevideo_export_without_yml_needs_config(model, tmp_path, capsys):
         "without its description): pass -c CONFIG, the config the model was trained with"]
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_override_without_config_and_no_model_are_errors(model, capsys):
     code, _, err = predict(capsys, ["-o", *SMALL, *model_args(model)])
     assert code == 2 and err.strip() == "predict.py: error: -o/--override changes the -c config: pass -c CONFIG as well"
@@ -88,6 +92,7 @@ def test_override_without_config_and_no_model_are_errors(model, capsys):
     assert code == 2 and "pass --model_file <name>.pdmodel and --params_file" in err
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_predict_onnx_reads_the_yml_and_runs_without_paddle(model, tmp_path, capsys):
     _, reference, _ = predict(capsys, model_args(model))
     cmd = [sys.executable, os.path.join(ROOT, "deploy", "paddle2onnx", "predict_onnx.py"),
@@ -106,6 +111,7 @@ def test_predict_onnx_reads_the_yml_and_runs_without_paddle(model, tmp_path, cap
         f"predict_onnx.py: error: no {tmp_path / 'bare' / 'small.yml'} beside the model")
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_unknown_op_in_the_yml_is_one_line_naming_the_file(model, tmp_path, capsys):
     import yaml
     edited = without_yml(model, tmp_path / "edited")
@@ -119,6 +125,7 @@ def test_unknown_op_in_the_yml_is_one_line_naming_the_file(model, tmp_path, caps
     assert line.startswith(f"predict.py: error: {yml}: preprocess: ") and "'TenCorp' is not a registered" in line
 
 
+@pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_missing_model_without_config_and_tensorrt_with_onnx(model, tmp_path, capsys):
     code, _, err = predict(capsys, ["-i", model["video"], "--onnx_file", str(tmp_path / "gone.onnx")])
     assert code == 2 and err.strip() == f"predict.py: error: model file not found: {tmp_path / 'gone.onnx'}"
