@@ -17,12 +17,23 @@ LINE_SCORE = re.compile(r"^\ttop-1 score: (0\.\d+|1\.0)$")
 LOG_LINE = re.compile(r"^\[\d\d/\d\d \d\d:\d\d:\d\d\] ")  # the paddlevideo logger (stdout)
 
 
+_EXPORTS = {}  # one export per test session, shared by every module that imports the fixture
+
+
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    """A small TSN exported in-process to .pdmodel + .json + .onnx, and a real (or generated) video."""
+    """A small TSN exported in-process to .pdmodel + .json + .onnx, and a real (or generated) video.
+
+    Exported once per session (the modules importing this fixture share it); tests copy before changing."""
     pytest.importorskip("paddle2onnx")
+    key = str(tmp_path_factory.getbasetemp())
+    if key not in _EXPORTS:
+        _EXPORTS[key] = _export_small(tmp_path_factory.mktemp("predict"))
+    return _EXPORTS[key]
+
+
+def _export_small(tmp):
     from paddlevideo.inference.export import export_model
-    tmp = tmp_path_factory.mktemp("predict")
     make_checkpoint(tmp / "small.pdparams", seed=1)
     export_model(small_config(), str(tmp / "small.pdparams"), str(tmp / "inf"), "small",
                  formats=("pdmodel", "json"), onnx=True)
