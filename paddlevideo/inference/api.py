@@ -478,10 +478,12 @@ def run_predict(args, program="predict.py") -> int:
             "--label_list": options.label_list})
     # SIGTERM/Ctrl-C stop between batches with one line (Paddle's own handler would print a C++ dump)
     with GracefulStop() as stop:
-        return _predict_files(args, options, files, labels, program, stop)
+        return _predict_files(options, files, labels, program, stop, output_json=args.output_json,
+                              benchmark=args.enable_benchmark)
 
 
-def _predict_files(args, options, files, labels, program, stop) -> int:
+def _predict_files(options, files, labels, program, stop, output_json=None, benchmark=False) -> int:
+    """Print each video's result as it comes; write ``output_json``; returns the exit status."""
     from ..utils.stop_signals import StopRequested
     predictor = Predictor(options=options, program=program)
     print(f"Inference model({predictor.setup.model_name})...")
@@ -508,7 +510,7 @@ def _predict_files(args, options, files, labels, program, stop) -> int:
 
     results = []
     stop_if_asked()  # a signal while the model was loading
-    if args.enable_benchmark:
+    if benchmark:
         predictor.warm_up(files[0])
     start = time.perf_counter()
     for result in predictor.iter_results(files, on_failure=on_failure):
@@ -520,17 +522,17 @@ def _predict_files(args, options, files, labels, program, stop) -> int:
     wall = time.perf_counter() - start
     if bar is not None:
         bar.close()
-    if args.enable_benchmark:
+    if benchmark:
         print(predictor.times.summary(wall, predictor.describe()))
-    if args.output_json:
-        extra = {"config": args.config, "preprocessing": predictor.setup.source, "predictor": predictor.describe(),
+    if output_json:
+        extra = {"config": options.config, "preprocessing": predictor.setup.source, "predictor": predictor.describe(),
                  "failures": failures}
-        if args.enable_benchmark:
+        if benchmark:
             extra["benchmark_ms_per_video"] = predictor.times.ms_per_video()
         try:
-            write_json(results, args.output_json, extra)
+            write_json(results, output_json, extra)
         except OSError as err:
-            print(f"{program}: error: the results above stand, but {args.output_json} was not written: "
+            print(f"{program}: error: the results above stand, but {output_json} was not written: "
                   f"{err.strerror or err}", file=sys.stderr)
             return 2
     if labels is not None:
