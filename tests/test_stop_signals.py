@@ -1,4 +1,4 @@
-"""GracefulStop: a real SIGTERM/SIGINT becomes a flag read at a safe point, then one line and 143/130."""
+"""GracefulStop: a real SIGTERM/SIGINT/SIGHUP becomes a flag read at a safe point, then one line and 143/130/129."""
 import os
 import signal
 import subprocess
@@ -27,7 +27,7 @@ sys.exit(run_cli("demo.py", work))
 """
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)])
 def test_signal_stops_at_the_next_safe_point_with_one_line(sig, code):
     proc = subprocess.Popen([sys.executable, "-c", _SCRIPT.format(root=ROOT)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -47,3 +47,15 @@ def test_handlers_are_restored_after_the_block():
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.requested() and stop.signal_name == "SIGTERM"
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_sighup_ignored_by_nohup_stays_ignored():
+    from paddlevideo.utils.stop_signals import GracefulStop
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with GracefulStop() as stop:
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) == stop._handle
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)

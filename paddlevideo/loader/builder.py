@@ -1,4 +1,6 @@
 """Build datasets, pipelines and data loaders from the YAML ``DATASET`` / ``PIPELINE`` sections."""
+import multiprocessing
+import os
 import random
 import threading
 import time
@@ -8,6 +10,7 @@ import numpy as np
 from paddle.io import DataLoader, DistributedBatchSampler, get_worker_info
 
 from ..utils.build_utils import BuildError, build
+from ..utils.parent_death import exit_with_parent
 from ..utils.runtime import single_thread_worker
 from .pipelines.compose import Compose
 from .registry import DATASETS
@@ -39,6 +42,25 @@ def worker_seed(base_seed: int, epoch: int, worker_id: int) -> int:
     return int(np.random.SeedSequence([int(base_seed) % (2 ** 63), int(epoch), int(worker_id)]).generate_state(1)[0])
 
 
+def _parent_pid(recorded: int) -> int:
+    """The PID of the process that started this worker (``recorded`` when multiprocessing does not say)."""
+    parent = multiprocessing.parent_process()
+    return parent.pid if parent is not None and parent.pid else recorded
+
+
+class _DieWithParent:
+    """``worker_init_fn`` wrapper: the worker ends when the process that iterates the loader dies (even by
+    ``kill -9``), then runs the wrapped ``worker_init_fn`` (ours, or the one given to ``build_dataloader``)."""
+
+    def __init__(self, then=None):
+        self.then, self.parent_pid = then, os.getpid()
+
+    def __call__(self, worker_id):
+        exit_with_parent(_parent_pid(self.parent_pid))
+        if self.then is not None:
+            self.then(worker_id)
+
+
 class _WorkerInit:
     """``worker_init_fn``: one thread per worker, and ``random`` / ``np.random`` seeded per worker and epoch.
 
@@ -66,7 +88,8 @@ def build_dataloader(dataset, batch_size, num_workers, shuffle, drop_last, place
 
     Call ``loader.batch_sampler.set_epoch(epoch)`` each epoch (new shuffle order and worker seeds).
     Batches: ``imgs float32 [N, T, 3, H, W]``, ``labels int64 [N, 1]``. Extra keyword arguments go to
-    ``DataLoader``.
+    ``DataLoader``; a ``worker_init_fn`` among them replaces the per-worker seeding. Either way the workers
+    end when the process iterating the loader dies.
     """
     # OpenCV's thread pool is not fork-safe: a worker forked while the pool's threads are live hangs in
     # cv2 calls. Our ops work frame by frame (parallelism comes from the workers), so the pipeline runs
@@ -76,7 +99,7 @@ def build_dataloader(dataset, batch_size, num_workers, shuffle, drop_last, place
                                       drop_last=bool(drop_last))
     num_workers = int(num_workers or 0)
     if num_workers > 0:
-        kwargs.setdefault("worker_init_fn", _WorkerInit(sampler, seed))
+        kwargs["worker_init_fn"] = _DieWithParent(kwargs.get("worker_init_fn") or _WorkerInit(sampler, seed))
     else:
         dataset = _ErrorCapturingDataset(dataset)
     return _ClearErrorsLoader(dataset, batch_sampler=sampler, places=places, num_workers=num_workers,

@@ -3,18 +3,27 @@
 The kernel releases the lock when the process dies, however it dies, so a crashed run never leaves a stale
 lock behind. Only rank 0 of a distributed run takes it (the other ranks write nothing there).
 
+The lock belongs to the run's process, not to whatever inherits its file descriptor: programs it starts do
+not get it (close-on-exec), and a process it forks (DataLoader workers) closes its copy at once, so no child
+keeps the lock held after the run is gone. Should a leftover process of a dead run still hold it anyway,
+the PID recorded in the file is checked: when that process no longer exists, the next run takes over with a
+fresh lock file instead of being refused.
+
 The lock file is opened without following links and must be a regular file with one name: a ``.lock`` that
 is a symbolic link, a hard link, a folder, a FIFO or a device is refused, and nothing it points to is opened,
 truncated or created.
 """
 import errno
 import fcntl
+import logging
 import os
 import stat
+import weakref
 
 from .errors import UserError
 
 LOCK_NAME = ".lock"
+logger = logging.getLogger(__name__)
 # O_NOFOLLOW: a symbolic link fails with ELOOP instead of being followed. O_NONBLOCK: a FIFO put in its place
 # cannot block the open. O_NOCTTY: a terminal device never becomes ours. O_CLOEXEC: programs we start do not
 # inherit the lock.
@@ -80,6 +89,7 @@ class RunLock:
 
     def __init__(self, fd: int, path: str):
         self._fd, self.path = fd, path
+        _HELD.add(self)
 
     @property
     def closed(self) -> bool:
@@ -104,6 +114,35 @@ class RunLock:
     def __del__(self):
         self.close()
 
+    def _forget_in_child(self):
+        """In a forked child: close the inherited descriptor (the parent's lock stays held; flock is only
+        released when every descriptor of the open file is closed, or by an explicit unlock we never do)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+_HELD = weakref.WeakSet()  # the locks this process holds, closed in its forked children
+os.register_at_fork(after_in_child=lambda: [lock._forget_in_child() for lock in list(_HELD)])
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (a killed run not yet reaped is dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc: kill(0) said it exists
+
 
 def _holder(fd: int) -> str:
     """The PID recorded in the lock file, as text ("unknown" when empty or unreadable)."""
@@ -113,8 +152,42 @@ def _holder(fd: int) -> str:
         return "unknown"
 
 
+def _take_over(output_dir: str, path: str, fd: int, holder: str) -> int:
+    """The lock is held by leftovers of run ``holder``, which is dead: replace the lock file by a fresh one
+    (the leftovers keep the old, unlinked file) and return the new file's locked fd."""
+    os.close(fd)
+    logger.warning(f"output folder {output_dir}: the run that held it (PID {holder}) is gone but a leftover "
+                   "process of it still held its lock; taking over with a new lock file")
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as err:
+        raise LockPathError(f"cannot lock the output folder: cannot replace {path}: {err.strerror}") from None
+    fd = _open_lock_file(path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # only if a taker ignored the folder mutex; never wait for it
+        os.close(fd)
+        raise OutputDirBusy(f"output folder {output_dir} is in use by another run; wait for it to finish, or "
+                            "set another output_dir (-o output_dir=...)") from None
+    return fd
+
+
+def _folder_mutex(output_dir: str) -> int:
+    """Serialise lock takers of one folder (a flock on the folder itself, held only while the lock is taken),
+    so two runs can never both replace a dead run's lock file."""
+    try:
+        fd = os.open(output_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as err:
+        raise LockPathError(f"cannot lock the output folder {output_dir}: {err.strerror}") from None
+    fcntl.flock(fd, fcntl.LOCK_EX)  # held for microseconds by any other taker
+    return fd
+
+
 def lock_output_dir(output_dir: str) -> RunLock:
-    """Take the folder's lock or raise ``OutputDirBusy`` naming the folder and the PID that holds it.
+    """Take the folder's lock or raise ``OutputDirBusy`` naming the folder and the PID of the live run that
+    holds it. A lock held only by leftovers of a run whose PID no longer exists is taken over (one warning).
 
     Returns a ``RunLock``: keep a reference for as long as the run lasts (closing it releases the lock).
     Raises ``LockPathError`` when the folder cannot be created or ``.lock`` is not a plain regular file.
@@ -124,14 +197,21 @@ def lock_output_dir(output_dir: str) -> RunLock:
     except OSError as err:
         raise LockPathError(f"cannot create the output folder {output_dir}: {err.strerror}") from None
     path = os.path.join(output_dir, LOCK_NAME)
-    fd = _open_lock_file(path)
+    mutex = _folder_mutex(output_dir)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = _holder(fd)
-        os.close(fd)
-        raise OutputDirBusy(f"output folder {output_dir} is in use by another run (PID {holder}); wait for it "
-                            "to finish, or set another output_dir (-o output_dir=...)") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        fd = _open_lock_file(path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            if not (holder.isdigit() and not _alive(int(holder))):
+                os.close(fd)
+                raise OutputDirBusy(f"output folder {output_dir} is in use by another run (PID {holder}); wait "
+                                    "for it to finish, or set another output_dir (-o output_dir=...)") from None
+            fd = _take_over(output_dir, path, fd, holder)
+        # Recorded before the mutex is released: a taker must never read the previous, dead run's PID here.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    finally:
+        os.close(mutex)
     return RunLock(fd, path)

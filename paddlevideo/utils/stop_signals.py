@@ -1,13 +1,15 @@
-"""A graceful stop on SIGTERM (schedulers) and SIGINT (Ctrl-C): the work stops at its next safe point.
+"""A graceful stop on SIGTERM (schedulers), SIGINT (Ctrl-C) and SIGHUP (a closed terminal or SSH session):
+the work stops at its next safe point.
 
 ``GracefulStop`` turns the first signal into a flag that the training loop reads between iterations, so a
 checkpoint being written is finished and the process exits with one line instead of Paddle's C++ dump.
-A second Ctrl-C stops at once; a repeated SIGTERM does not hurry the stop.
+A second Ctrl-C stops at once; a repeated SIGTERM does not hurry the stop. A signal the process was told to
+ignore (``nohup`` ignores SIGHUP) stays ignored.
 """
 import signal
 import threading
 
-EXIT_CODES = {signal.SIGTERM: 143, signal.SIGINT: 130}  # 128 + signal number, as shells report them
+EXIT_CODES = {signal.SIGTERM: 143, signal.SIGINT: 130, signal.SIGHUP: 129}  # 128 + signal number, as shells say
 
 
 class StopRequested(Exception):
@@ -28,7 +30,7 @@ class GracefulStop:
     Outside the main thread signals cannot be caught; the context then does nothing.
     """
 
-    def __init__(self, signals=(signal.SIGTERM, signal.SIGINT)):
+    def __init__(self, signals=(signal.SIGTERM, signal.SIGINT, signal.SIGHUP)):
         self.signals, self.signum, self._previous = tuple(signals), None, {}
 
     def _handle(self, signum, frame):
@@ -43,6 +45,8 @@ class GracefulStop:
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             for sig in self.signals:
+                if sig == signal.SIGHUP and signal.getsignal(sig) is signal.SIG_IGN:
+                    continue  # started under nohup: a closed terminal must not stop the run
                 self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
