@@ -15,6 +15,12 @@ and dygraph paths are timed from their first run unless ``--slow_warmup``. Whole
 seconds per video (``--enable_benchmark``: after one warm-up run), process peak RSS, top-1 class and
 score; then one cold process per configuration: wall time from process start to printed result.
 Models: the random ResNet-50 TSN, plus ``--demo_model X.pdmodel`` (e.g. the demo's trained model).
+An ``int8:CHUNK`` configuration runs the random model's int8 twin, quantized first by
+``paddlevideo.slim.quantize`` (the code behind ``deploy/slim/quant_post_static.py``) calibrated on the
+``--videos`` (``--quant_algo``); for the demo model, pass its quantized twin as ``--demo_int8_model``.
+
+``--precision-check``: fp32 vs bf16 vs int8 on a short chunk of ``--video`` (``--check_views`` views),
+the processor's AMX/AVX512-BF16/VNNI flags, and which precision to use here (``precision_check.py``).
 """
 import argparse
 import json
@@ -50,6 +56,11 @@ def parse_args():
     parser.add_argument("--configs", default="fp32:0,fp32:25,bf16:0,bf16:25",
                         help="--e2e: comma-separated PRECISION:VIEW_CHUNK")
     parser.add_argument("--demo_model", default=None, help="--e2e: also this exported X.pdmodel (X.yml beside)")
+    parser.add_argument("--precision-check", dest="precision_check", action="store_true",
+                        help="fp32 vs bf16 vs int8 on a short chunk: which precision to use on this CPU")
+    parser.add_argument("--check_views", type=int, default=25, help="--precision-check: views timed")
+    parser.add_argument("--quant_algo", default="KL", help="--e2e int8: calibration algorithm")
+    parser.add_argument("--demo_int8_model", default=None, help="--e2e int8: the demo model's quantized twin")
     parser.add_argument("--worker", nargs=4, metavar=("PATH", "THREADS", "WORKDIR", "REPEATS_WARMUP"),
                         help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -141,6 +152,8 @@ def main():
         path, threads, workdir, repeats_warmup = args.worker
         return worker(path, int(threads), workdir, repeats_warmup)
     log(f"machine: {machine_line()}")
+    if args.precision_check:
+        return precision_check_main(args)
     if args.e2e:
         return e2e_main(args)
     thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
@@ -160,14 +173,28 @@ def main():
     log(f"| preprocess (250 crops of 224x224, with decoding) | - | {pre_s:.3f} | - | - |")
 
 
+def benchmark_video(path, workdir):
+    """``path`` when it exists, else a generated 300-frame 320x240 clip in ``workdir``."""
+    if os.path.isfile(path):
+        return path
+    sys.path.insert(0, os.path.join(common.ROOT, "tests"))
+    from conftest import write_video
+    return write_video(os.path.join(workdir, "generated.avi"), num_frames=300, size=(320, 240))
+
+
+def precision_check_main(args):
+    from precision_check import precision_check
+    workdir = tempfile.mkdtemp(prefix="bench_precision_")  # ~300 MB: fp32 and int8 models, one chunk
+    try:
+        precision_check(args, export_resnet50, benchmark_video(args.video, workdir), workdir, log)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def run_benchmark(args, workdir, thread_counts):
     """Export, preprocess, then time every (path, threads) in a child process; returns (rows, preprocess s)."""
     from paddlevideo.inference.preprocess import build_preprocessor
-    video = args.video
-    if not os.path.isfile(video):
-        sys.path.insert(0, os.path.join(common.ROOT, "tests"))
-        from conftest import write_video
-        video = write_video(os.path.join(workdir, "generated.avi"), num_frames=300, size=(320, 240))
+    video = benchmark_video(args.video, workdir)
     paths = [p for p in args.paths.split(",") if p]
     try:
         import paddle2onnx  # noqa: F401

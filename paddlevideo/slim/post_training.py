@@ -98,9 +98,7 @@ def _place(use_gpu: bool):
 
 def _input_name(exe, settings):
     import paddle
-    _, feed_names, _ = paddle.static.load_inference_model(
-        settings.inference_model_dir, exe, model_filename=settings.model_name + ".pdmodel",
-        params_filename=settings.model_name + ".pdiparams")
+    _, feed_names, _ = paddle.static.load_inference_model(settings.source(""), exe)
     if len(feed_names) != 1:
         raise QuantizationError(f"{settings.source('.pdmodel')} takes {len(feed_names)} inputs; a TSN export "
                                 "takes one (the video views)")
