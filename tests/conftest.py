@@ -189,3 +189,46 @@ def make_checkpoint(path, num_classes=4, seed=0):
     model.eval()
     paddle.save(model.state_dict(), str(path))
     return model
+
+
+# ---------------------------------------------------------------- shared training runs (session fixtures)
+def main_captured(*args):
+    """``main.main(ARGS)`` in this process with stdout/stderr captured, usable where ``capsys`` is not (fixtures
+    wider than one test); returns a CompletedProcess-like object like ``main_in_process``."""
+    import contextlib
+    import io
+    import main as main_script
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # the logger writes to sys.stdout
+        try:
+            code = main_script.main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    return subprocess.CompletedProcess(["main.py", *args], code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def small_frames(tmp_path_factory):
+    """A small rawframes set shared by the training-guarantee tests: 4 classes x (3 train + 1 val) clips of
+    6 frames, 96x72 (3 iterations of batch 4 per epoch)."""
+    return make_rawframes(str(tmp_path_factory.mktemp("small_frames")), per_class=4, num_frames=6,
+                          val_per_class=1)
+
+
+REFERENCE_EPOCHS = 4
+
+
+@pytest.fixture(scope="session")
+def reference_run(small_frames, tmp_path_factory):
+    """One uninterrupted training on ``small_frames`` (REFERENCE_EPOCHS epochs, one DataLoader worker, every
+    epoch saved), run once for every test that compares against it or reads its checkpoints. Returns
+    ``{"out": folder, "cfg": config path}``; tests must not write into it (copy it first).
+
+    A real process: optimizer accumulator names (``..._velocity_0``) count up within one process, and the
+    resume tests compare .pdopt files written by fresh processes."""
+    root = tmp_path_factory.mktemp("reference_run")
+    out = str(root / "out")
+    cfg = write_config(small_frames, out, path=str(root / "ref.yaml"), epochs=REFERENCE_EPOCHS, num_workers=1)
+    proc = run_main("-c", cfg)
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    return {"out": out, "cfg": cfg}

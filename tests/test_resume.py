@@ -1,4 +1,7 @@
-"""Crash safety: kill -9 mid-training leaves complete checkpoints; resuming gives the same final weights."""
+"""Crash safety: kill -9 mid-training leaves complete checkpoints; resuming gives the same final weights.
+
+The uninterrupted run compared against is the session's ``reference_run``; only the killed run is a real process
+(the kill is what is tested); resuming and the config errors run in-process."""
 import os
 import signal
 import subprocess
@@ -8,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, make_rawframes, metrics_records, run_main, write_config
+from conftest import REFERENCE_EPOCHS, ROOT, main_captured, metrics_records, run_main, write_config
 
 import paddlevideo  # noqa: F401,E402  (before paddle)
 import paddle  # noqa: E402
@@ -26,21 +29,12 @@ def _assert_identical(a_path, b_path):
     assert not different, f"{len(different)} tensors differ, e.g. {different[:3]}"
 
 
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory):
-    return make_rawframes(str(tmp_path_factory.mktemp("resume_frames")), per_class=4, num_frames=6,
-                          val_per_class=1)
-
-
-def test_kill9_then_resume_matches_uninterrupted(small_data, tmp_path):
-    epochs = 3
-    ref_out = str(tmp_path / "ref")
-    ref_cfg = write_config(small_data, ref_out, path=str(tmp_path / "ref.yaml"), epochs=epochs)
-    proc = run_main("-c", ref_cfg)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-
+@pytest.mark.slow
+def test_kill9_then_resume_matches_uninterrupted(small_frames, reference_run, tmp_path):
+    epochs = REFERENCE_EPOCHS
+    ref_out = reference_run["out"]
     out = str(tmp_path / "killed")
-    cfg = write_config(small_data, out, path=str(tmp_path / "killed.yaml"), epochs=epochs)
+    cfg = write_config(small_frames, out, path=str(tmp_path / "killed.yaml"), epochs=epochs, num_workers=1)
     child = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), "-c", cfg], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     first = os.path.join(out, "TSN_demo_epoch_00001.pdparams")
@@ -57,7 +51,7 @@ def test_kill9_then_resume_matches_uninterrupted(small_data, tmp_path):
     saved = sorted(n for n in os.listdir(out) if n.endswith(".pdparams"))
     assert f"TSN_demo_epoch_{epochs:05d}.pdparams" not in saved, "the kill came too late to test resume"
 
-    proc = run_main("-c", cfg, "--resume")
+    proc = run_main("-c", cfg, "--resume")  # a fresh process, as the killed run was (see reference_run)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Resume from checkpoint:" in proc.stdout
     assert "<= resume_epoch" in proc.stdout
@@ -71,12 +65,12 @@ def test_kill9_then_resume_matches_uninterrupted(small_data, tmp_path):
     assert (resumed["loss"], resumed["top1"]) == (reference["loss"], reference["top1"])
 
 
-def test_resume_epoch_override_and_missing_checkpoint(small_data, tmp_path):
+def test_resume_epoch_override_and_missing_checkpoint(small_frames, tmp_path):
     out = str(tmp_path / "out")
-    cfg = write_config(small_data, out, epochs=2)
-    proc = run_main("-c", cfg, "-o", "resume_epoch=1")
+    cfg = write_config(small_frames, out, epochs=2)
+    proc = main_captured("-c", cfg, "-o", "resume_epoch=1")
     assert proc.returncode == 2
     assert proc.stderr.startswith("main.py: error:") and "TSN_demo_epoch_00001.pdparams" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    proc = run_main("-c", cfg, "--resume")
+    proc = main_captured("-c", cfg, "--resume")
     assert proc.returncode == 2 and "no complete TSN_demo_epoch_" in proc.stderr
