@@ -28,7 +28,9 @@ from dataclasses import dataclass
 import yaml
 
 from ..utils.atomic import atomic_write
-from ..utils.errors import UserError
+from ..utils.config_check import check_op_spec, inference_settings
+from ..utils.errors import ConfigError, UserError
+from ..utils.spec_checks import op_spec_items
 from ..utils.text_files import read_lines, read_text
 
 
@@ -40,14 +42,6 @@ NO_MODEL_FILES = ("pass --model_file <name>.pdmodel and --params_file <name>.pdi
                   "(tools/export_model.py writes them), or --onnx_file <name>.onnx")
 
 # ---------------------------------------------------------------- INFERENCE section -> op specs
-SUPPORTED_HELPERS = ("ppTSN_Inference_helper",)
-INFERENCE_KEYS = ("num_seg", "seg_len", "short_size", "target_size", "top_k", "backend", "mean", "std")
-POSITIVE_INT_KEYS = ("num_seg", "seg_len", "short_size", "target_size", "top_k")
-DEFAULTS = {"num_seg": 25, "seg_len": 1, "short_size": 256, "target_size": 224, "top_k": 1,
-            "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
-# Far above any real model (Kinetics: 25 segments, 224 px), far below what exhausts memory.
-UPPER_BOUNDS = {"num_seg": 1024, "seg_len": 64, "short_size": 4096, "target_size": 4096, "top_k": 100_000}
-
 # "Op.param" of a spec -> the INFERENCE key it comes from, to name both in messages.
 INFERENCE_KEY_OF = {"VideoDecoder.backend": "backend", "Sampler.num_seg": "num_seg", "Sampler.seg_len": "seg_len",
                     "Scale.short_size": "short_size", "TenCrop.target_size": "target_size",
@@ -55,28 +49,12 @@ INFERENCE_KEY_OF = {"VideoDecoder.backend": "backend", "Sampler.num_seg": "num_s
 
 
 def check_inference_section(inference_cfg) -> dict:
-    """``INFERENCE`` -> plain ``{key: value}`` with defaults; unknown keys and bad values raise ``InferenceError``."""
-    if inference_cfg is None or not hasattr(inference_cfg, "items"):
-        raise InferenceError("the config has no INFERENCE section (expected e.g. "
-                             "{name: ppTSN_Inference_helper, num_seg: 25, target_size: 224})")
-    kwargs = dict(inference_cfg)
-    name = kwargs.pop("name", "ppTSN_Inference_helper")
-    if name not in SUPPORTED_HELPERS:
-        raise InferenceError(f"INFERENCE.name: '{name}' is not supported; use one of: {', '.join(SUPPORTED_HELPERS)}")
-    for key in kwargs:
-        if key not in INFERENCE_KEYS:
-            raise InferenceError(f"INFERENCE.{key}: unknown key for {name}; keys: {', '.join(INFERENCE_KEYS)}")
-    for key in POSITIVE_INT_KEYS:
-        value = kwargs.get(key)
-        if key in kwargs and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-            raise InferenceError(f"INFERENCE.{key} must be a positive integer, got {value!r}")
-        if key in kwargs and value > UPPER_BOUNDS[key]:
-            raise InferenceError(f"INFERENCE.{key} must be at most {UPPER_BOUNDS[key]}, got {value!r}")
-    for key in ("mean", "std"):
-        value = kwargs.get(key)
-        if key in kwargs and (not isinstance(value, (list, tuple)) or len(value) != 3):
-            raise InferenceError(f"INFERENCE.{key} must be a list of 3 numbers, got {value!r}")
-    return {**DEFAULTS, **kwargs}
+    """``INFERENCE`` -> plain ``{key: value}`` with the schema's defaults; an unknown key or a bad value raises
+    ``InferenceError`` (the keys, their bounds and defaults are declared once, in ``utils/config_schema``)."""
+    try:
+        return inference_settings(dict(inference_cfg) if hasattr(inference_cfg, "items") else inference_cfg)
+    except ConfigError as err:
+        raise InferenceError(str(err)) from None
 
 
 def inference_op_specs(inference_cfg) -> list:
@@ -85,16 +63,16 @@ def inference_op_specs(inference_cfg) -> list:
     The decoder's ``backend`` is written only when ``INFERENCE.backend`` sets it: which decoder is
     installed is a property of the machine that predicts, not of the model.
     """
-    cfg = check_inference_section(inference_cfg)
-    decoder = {"backend": str(cfg["backend"])} if cfg.get("backend") else {}
+    inference = check_inference_section(inference_cfg)
+    decoder = {"backend": str(inference["backend"])} if inference.get("backend") else {}
     return [
         {"VideoDecoder": decoder},
-        {"Sampler": {"num_seg": cfg["num_seg"], "seg_len": cfg["seg_len"], "valid_mode": True,
+        {"Sampler": {"num_seg": inference["num_seg"], "seg_len": inference["seg_len"], "valid_mode": True,
                      "select_left": True}},
-        {"Scale": {"short_size": cfg["short_size"], "fixed_ratio": True, "do_round": True, "backend": "cv2"}},
-        {"TenCrop": {"target_size": cfg["target_size"]}},
+        {"Scale": {"short_size": inference["short_size"], "fixed_ratio": True, "do_round": True, "backend": "cv2"}},
+        {"TenCrop": {"target_size": inference["target_size"]}},
         {"Image2Array": {}},
-        {"Normalization": {"mean": [float(v) for v in cfg["mean"]], "std": [float(v) for v in cfg["std"]]}},
+        {"Normalization": {"mean": [float(v) for v in inference["mean"]], "std": [float(v) for v in inference["std"]]}},
     ]
 
 
@@ -102,14 +80,9 @@ def inference_top_k(inference_cfg) -> int:
     return check_inference_section(inference_cfg)["top_k"]
 
 
-def spec_items(spec) -> tuple:
+def spec_items(spec, where: str = "an op spec") -> tuple:
     """``{OpName: kwargs | None}`` -> ``(OpName, {kwargs})``; anything else raises ``InferenceError``."""
-    if not hasattr(spec, "items") or len(spec) != 1:
-        raise InferenceError(f"an op spec must be a one-key mapping {{OpName: {{kwargs}}}}, got {spec!r}")
-    (name, kwargs), = spec.items()
-    if kwargs is not None and not hasattr(kwargs, "items"):
-        raise InferenceError(f"the arguments of {name} must be a mapping, got {kwargs!r}")
-    return str(name), dict(kwargs or {})
+    return op_spec_items(spec, where, error=InferenceError)
 
 
 def spec_differences(ours, theirs) -> list:
@@ -159,22 +132,13 @@ def write_model_yml(path: str, info: dict) -> str:
 
 
 def _check_op_values(where: str, specs):
-    """Sizes and lengths of the preprocessing ops within bounds (a huge crop or a short mean is refused)."""
-    limits = {"Sampler.num_seg": "num_seg", "Sampler.seg_len": "seg_len", "Scale.short_size": "short_size",
-              "TenCrop.target_size": "target_size"}
+    """Each preprocessing op checked as a config's ``transform`` item is: sizes within the schema's bounds,
+    ``Normalization.mean``/``std`` of 3 numbers (a huge crop or a short mean is refused)."""
     for spec in specs:
-        name, kwargs = spec_items(spec)
-        for param, value in kwargs.items():
-            key = f"{name}.{param}"
-            if key in limits:
-                bound = UPPER_BOUNDS[limits[key]]
-                if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= bound:
-                    raise InferenceError(f"{where}: preprocess: {key} must be an integer in [1, {bound}], "
-                                         f"got {value!r}")
-            if name == "Normalization" and param in ("mean", "std"):
-                if not isinstance(value, list) or len(value) != 3 or not all(
-                        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-                    raise InferenceError(f"{where}: preprocess: {key} must be a list of 3 numbers, got {value!r}")
+        try:
+            check_op_spec(spec, f"{where}: preprocess")
+        except ConfigError as err:
+            raise InferenceError(str(err)) from None
 
 
 def check_description(info, where: str) -> dict:

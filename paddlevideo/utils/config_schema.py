@@ -217,7 +217,7 @@ SCHEMA = Section("the whole config", [
         ("target_size", _side("TenCrop size", default=224, required={"export"})),
         ("top_k", Int("classes printed per video", min=1, cap=MAX_TOP_K, default=1)),
         ("backend", Key(("str", "null"), "video decoder", choices=("decord", "cv2", "pyav"),
-                        shown="decord if installed, else cv2")),
+                        shown="cv2 (as training)")),
         ("mean", _rgb("normalisation mean (RGB)", default=[0.485, 0.456, 0.406])),
         ("std", _rgb("normalisation std (RGB)", default=[0.229, 0.224, 0.225])),
     ], required={"export", "predict"})),
