@@ -119,3 +119,14 @@ def test_sigterm_during_predict_is_one_line_and_exit_143(model, tmp_path):  # no
     line, = err.strip().splitlines()
     assert line.startswith("predict.py: stopped by SIGTERM after ") and line.endswith(
         "of 40 videos (their results are above; --output_json was not written)")
+
+
+def test_a_label_list_giving_an_index_twice_is_refused_by_predict_too(tmp_path):
+    """The one label-list reader (predict, serving, export) refuses a repeated index, as build_file_list.py does."""
+    from paddlevideo.inference.model import InferenceError, load_label_list
+    labels = tmp_path / "labels.txt"
+    labels.write_text("0 a\n1 b\n1 c\n")
+    with pytest.raises(InferenceError, match=r"labels.txt line 3: class index 1 is given twice \(first on line 2\)"):
+        load_label_list(str(labels))
+    labels.write_text("0 a\n1 b\n")
+    assert load_label_list(str(labels)) == {0: "a", 1: "b"}

@@ -24,7 +24,6 @@ import warnings
 from ..utils.paths import refuse_output_over_inputs
 from ..utils.save_load import CheckpointError, load, load_ckpt
 from ..utils.staged_files import refuse_non_files, staged_files
-from ..utils.text_files import read_lines
 from .model import InferenceError, describe_export, inference_op_specs, load_label_list, ordered_labels, \
     write_model_yml
 from .predictors import require_module
@@ -75,20 +74,6 @@ def check_export_name(name: str) -> str:
         raise InferenceError(f"{where} is {len(name.encode('utf-8', 'surrogateescape'))} bytes long; "
                              f"at most {NAME_MAX_BYTES} fit in a file name with the suffix .json.pdiparams")
     return name
-
-
-def refuse_repeated_indices(path: str):
-    """``InferenceError`` naming the line when a label list gives one class index twice."""
-    first_line = {}
-    for lineno, line in enumerate(read_lines(path), 1):
-        fields = line.split(maxsplit=1)
-        if not fields or not fields[0].lstrip("-").isdigit():
-            continue
-        index = int(fields[0])
-        if index in first_line:
-            raise InferenceError(f"{path} line {lineno}: class index {index} is given twice (first on line "
-                                 f"{first_line[index]}); expected one '<index> <name>' line per class")
-        first_line[index] = lineno
 
 
 def _checkpoint_num_classes(state):
@@ -254,8 +239,6 @@ def export_model(cfg, weights: str, output_dir: str, save_name=None, formats=("p
     video_shape = [None] + preprocessor.input_shape[1:]
     shape = list(video_shape) if fixed_views else traced_shape(preprocessor.input_shape)
     names = load_label_list(label_list) if label_list else None
-    if names is not None:
-        refuse_repeated_indices(label_list)
     model = build_for_export(cfg, weights, logger)
     num_classes = _num_classes(model)
     labels = ordered_labels(names, num_classes, label_list) if names is not None else None

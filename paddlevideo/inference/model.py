@@ -202,14 +202,18 @@ def load_label_list(path: str) -> dict:
     """A Kinetics-style label file (``<index> <name>`` per line) -> ``{index: name}``."""
     if not os.path.isfile(path):
         raise InferenceError(f"label list not found: {path}")
-    names = {}
+    names, first_line = {}, {}
     for lineno, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         fields = line.split(maxsplit=1)
         if len(fields) != 2 or not fields[0].lstrip("-").isdigit():
             raise InferenceError(f"{path} line {lineno}: expected '<class index> <name>', got {line.strip()!r}")
-        names[int(fields[0])] = fields[1].strip()
+        index = int(fields[0])
+        if index in first_line:  # as data/k400/build_file_list.py refuses it: which name would be meant?
+            raise InferenceError(f"{path} line {lineno}: class index {index} is given twice (first on line "
+                                 f"{first_line[index]}); expected one '<index> <name>' line per class")
+        names[index], first_line[index] = fields[1].strip(), lineno
     return names
 
 
