@@ -2,7 +2,6 @@
 array declared huge, endless copies, cycles and deep nesting are refused at once in one line naming the file,
 and memory stays small; a checkpoint ten times the size of ResNet-50's in tensors still loads."""
 import functools
-import os
 import pickle
 import subprocess
 import sys

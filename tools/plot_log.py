@@ -9,21 +9,38 @@ summaries and the ``lr`` of each epoch's per-iteration lines.
 Needs matplotlib (``pip install matplotlib`` or ``pip install .[plot]``).
 """
 import argparse
-import json
+import importlib.util
 import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
 from paddlevideo.utils.optional import import_optional  # noqa: E402
+
+
+def _load_metrics_log():
+    """``paddlevideo.tasks.metrics_log``, the one reader of ``metrics.jsonl``, without running the package's
+    ``__init__`` (it imports the training code, hence Paddle: seconds of start-up for a plot)."""
+    name = "paddlevideo.tasks.metrics_log"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "paddlevideo", "tasks", "metrics_log.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # one module object, whoever imports it next
+    spec.loader.exec_module(module)
+    return module
+
+
+metrics_log = _load_metrics_log()
 
 _END = re.compile(r"END epoch:\s*(\d+)\s+(train|val)\s+(.*)")
 _BATCH = re.compile(r"epoch:\[\s*(\d+)/\s*\d+\s*\]\s+train step:\s*\d+\s+(.*)")
 _PAIR = re.compile(r"([A-Za-z0-9_]+): ([-+0-9.eE]+)")
 
 
-METRICS_FILE = "metrics.jsonl"
+METRICS_FILE = metrics_log.METRICS_FILE
 
 
 class LogFormatError(UserError, ValueError):
@@ -48,22 +65,18 @@ def _number(text, where: str) -> float:
 def parse_metrics(path: str) -> dict:
     """The same curves as ``parse_log`` from the ``epoch`` records of a ``metrics.jsonl``."""
     curves = {"train": {}, "val": {}, "lr": {}}
-    with open(path, "r", encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise LogFormatError(f"{path}:{number}: not a JSON line ({err.msg})") from None
-            if record.get("event") != "epoch" or record.get("mode") not in ("train", "val"):
-                continue
-            where = f"{path}:{number}"
-            epoch = int(_number(record.get("epoch"), where))
-            curves[record["mode"]][epoch] = {
-                k: _number(record[k], where) for k in ("loss", "top1", "top5") if record.get(k) is not None}
-            if record["mode"] == "train" and record.get("lr") is not None:
-                curves["lr"][epoch] = _number(record["lr"], where)
+    try:
+        records = metrics_log.read_metrics(path)  # checked: objects with the documented fields and types
+    except metrics_log.MetricsFileError as err:
+        raise LogFormatError(str(err)) from None
+    for record in records:
+        if record["event"] != "epoch" or record["mode"] not in ("train", "val"):
+            continue
+        epoch = record["epoch"]
+        curves[record["mode"]][epoch] = {k: float(record[k]) for k in ("loss", "top1", "top5")
+                                         if record.get(k) is not None}
+        if record["mode"] == "train" and record.get("lr") is not None:
+            curves["lr"][epoch] = float(record["lr"])
     if not curves["train"]:
         raise LogFormatError(f"{path} has no train epoch records: is it a main.py metrics.jsonl?")
     return curves
@@ -74,7 +87,7 @@ def load_curves(path: str) -> dict:
     beside = os.path.join(os.path.dirname(os.path.abspath(path)), METRICS_FILE)
     if path.endswith(".jsonl"):
         return parse_metrics(path)
-    if os.path.isfile(beside):
+    if os.path.lexists(beside):  # a folder or a broken file there is an error, not a reason to ignore it
         return parse_metrics(beside)
     return parse_log(path)
 
@@ -82,21 +95,25 @@ def load_curves(path: str) -> dict:
 def parse_log(path: str) -> dict:
     """``{"train": {epoch: {metric: value}}, "val": {...}, "lr": {epoch: last lr}}`` from a training log."""
     curves = {"train": {}, "val": {}, "lr": {}}
-    with open(path, "r", encoding="utf-8", errors="replace") as f:
-        for number, line in enumerate(f, 1):
-            where = f"{path}:{number}"
-            line = re.sub(r"\x1b\[[0-9;]*m", "", line)  # strip terminal colours if any
-            end = _END.search(line)
-            if end:
-                epoch, mode, rest = int(end.group(1)), end.group(2), end.group(3)
-                values = {k[:-4]: _number(v, where) for k, v in _PAIR.findall(rest) if k.endswith("_avg")}
-                curves[mode][epoch] = values
-                continue
-            batch = _BATCH.search(line)
-            if batch:
-                values = dict(_PAIR.findall(batch.group(2)))
-                if "lr" in values:
-                    curves["lr"][int(batch.group(1))] = _number(values["lr"], where)
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
+    except OSError as err:
+        raise LogFormatError(f"cannot read {path}: {err.strerror or err}") from None
+    for number, line in enumerate(lines, 1):
+        where = f"{path}:{number}"
+        line = re.sub(r"\x1b\[[0-9;]*m", "", line)  # strip terminal colours if any
+        end = _END.search(line)
+        if end:
+            epoch, mode, rest = int(end.group(1)), end.group(2), end.group(3)
+            values = {k[:-4]: _number(v, where) for k, v in _PAIR.findall(rest) if k.endswith("_avg")}
+            curves[mode][epoch] = values
+            continue
+        batch = _BATCH.search(line)
+        if batch:
+            values = dict(_PAIR.findall(batch.group(2)))
+            if "lr" in values:
+                curves["lr"][int(batch.group(1))] = _number(values["lr"], where)
     if not curves["train"]:
         raise LogFormatError(f"{path} has no 'END epoch:N   train ...' lines: is it a main.py training log?")
     return curves
@@ -146,6 +163,8 @@ def main(argv=None):
 
 
 def _plot(args) -> int:
+    if os.path.isdir(args.log):
+        raise LogFormatError(f"{args.log} is a folder, expected a metrics.jsonl or a training log file")
     if not os.path.isfile(args.log):
         raise LogFormatError(f"log file not found: {args.log}")
     curves = load_curves(args.log)
