@@ -1,9 +1,9 @@
 """Loading a checkpoint never runs code: crafted pickles are refused through every path that reads one
-(-w, MODEL.backbone.pretrained, resume_epoch, export -p), and what paddle.save writes still loads."""
+(-w, MODEL.backbone.pretrained, resume_epoch, export -p), and what paddle.save writes still loads.
+The commands run in-process: the refusal happens while loading, not at a process boundary."""
 import os
 import pickle
 import subprocess
-import sys
 
 import numpy as np
 import paddle
@@ -11,7 +11,7 @@ import pytest
 
 from paddlevideo.utils.save_load import CheckpointError, load
 
-from conftest import ROOT, make_rawframes, run_main, write_config
+from conftest import load_tool, main_in_process, make_rawframes, write_config
 
 
 class _RunsCommand:
@@ -107,20 +107,26 @@ def _one_error_line(proc, program, *needles):
         assert needle in lines[0]
 
 
-def test_every_command_that_reads_a_checkpoint_refuses_a_crafted_one(tmp_path):
+def test_every_command_that_reads_a_checkpoint_refuses_a_crafted_one(tmp_path, capsys):
     data = make_rawframes(str(tmp_path / "frames"), per_class=2, val_per_class=1)
     out = tmp_path / "out"
     cfg = write_config(data, str(out), epochs=1)
     marker = tmp_path / "pwned"
     evil = _crafted(tmp_path / "evil.pdparams", marker)
-    _one_error_line(run_main("-c", cfg, "--test", "-w", evil), "main.py", "evil.pdparams refused", "posix.system")
-    _one_error_line(run_main("-c", cfg, "-w", evil), "main.py", "evil.pdparams refused")
-    _one_error_line(run_main("-c", cfg, "-o", f"MODEL.backbone.pretrained={evil}"), "main.py", "evil.pdparams refused")
+
+    def main(*args):
+        return main_in_process(*args, capsys=capsys)
+    _one_error_line(main("-c", cfg, "--test", "-w", evil), "main.py", "evil.pdparams refused", "posix.system")
+    _one_error_line(main("-c", cfg, "-w", evil), "main.py", "evil.pdparams refused")
+    _one_error_line(main("-c", cfg, "-o", f"MODEL.backbone.pretrained={evil}"), "main.py", "evil.pdparams refused")
     out.mkdir(exist_ok=True)
     _crafted(out / "TSN_demo_epoch_00001.pdparams", marker)
     _crafted(out / "TSN_demo_epoch_00001.pdopt", marker)
-    _one_error_line(run_main("-c", cfg, "-o", "resume_epoch=1", "-o", "epochs=2"), "main.py", "refused")
-    export = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export_model.py"), "-c", cfg, "-p", evil,
-                             "-o", str(tmp_path / "inference")], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    _one_error_line(export, "export_model.py", "evil.pdparams refused")
+    _one_error_line(main("-c", cfg, "-o", "resume_epoch=1", "-o", "epochs=2"), "main.py", "refused")
+    export_tool = load_tool("tools/export_model.py", "export_model_safe_checkpoints")
+    capsys.readouterr()
+    code = export_tool.main(["-c", cfg, "-p", evil, "-o", str(tmp_path / "inference")])
+    printed = capsys.readouterr()
+    _one_error_line(subprocess.CompletedProcess("export", code, printed.out, printed.err), "export_model.py",
+                    "evil.pdparams refused")
     assert not marker.exists()
