@@ -82,6 +82,7 @@ print(refused, peak_mib() - before)
 """
 
 
+@pytest.mark.slow  # a subprocess building 4 MB bombs
 def test_memory_stays_bounded_while_bombs_are_refused():
     # Also 4 MB files of 2.1 million objects and of 2.1 million memo references: refused before being built.
     bombs = [data for data, _ in BOMBS.values()] + [

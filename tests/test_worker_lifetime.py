@@ -80,6 +80,7 @@ def data(tmp_path_factory):
     return make_rawframes(str(tmp_path_factory.mktemp("frames")), per_class=4, num_frames=8, val_per_class=2)
 
 
+@pytest.mark.slow  # a real main.py run with 2 workers
 def test_kill_9_leaves_no_worker_and_resume_is_accepted(data, tmp_path):
     out = tmp_path / "out"
     cfg = write_config(data, str(out), epochs=2, batch_size=2, num_workers=2)
@@ -99,6 +100,7 @@ def test_kill_9_leaves_no_worker_and_resume_is_accepted(data, tmp_path):
     assert (out / "TSN_demo_epoch_00002.pdparams").is_file()
 
 
+@pytest.mark.slow  # a real main.py run with 2 workers
 def test_sighup_in_training_stops_with_one_line_and_reaps_the_workers(data, tmp_path):
     out = tmp_path / "out"
     run = _start("-c", write_config(data, str(out), epochs=1, batch_size=2, num_workers=2))
@@ -115,6 +117,7 @@ def test_sighup_in_training_stops_with_one_line_and_reaps_the_workers(data, tmp_
     assert _wait_until_gone(workers) == []
 
 
+@pytest.mark.slow  # a real main.py run with 2 workers
 def test_sigterm_in_test_reaps_the_workers(data, tmp_path):
     weights = tmp_path / "model.pdparams"
     make_checkpoint(weights)

@@ -111,8 +111,13 @@ class RunLock:
         self.close()
         return False
 
-    def __del__(self):
-        self.close()
+    def __del__(self, _close=os.close):  # bound at definition: module globals may be gone at interpreter exit
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                _close(fd)
+            except OSError:
+                pass
 
     def _forget_in_child(self):
         """In a forked child: close the inherited descriptor (the parent's lock stays held; flock is only
@@ -174,14 +179,19 @@ def _take_over(output_dir: str, path: str, fd: int, holder: str) -> int:
     return fd
 
 
-def _folder_mutex(output_dir: str) -> int:
+def _folder_mutex(output_dir: str):
     """Serialise lock takers of one folder (a flock on the folder itself, held only while the lock is taken),
-    so two runs can never both replace a dead run's lock file."""
+    so two runs can never both replace a dead run's lock file. ``None`` where folders cannot be locked (NFS
+    emulates flock with write locks): the takeover then loses that guard, nothing else."""
     try:
         fd = os.open(output_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as err:
         raise LockPathError(f"cannot lock the output folder {output_dir}: {err.strerror}") from None
-    fcntl.flock(fd, fcntl.LOCK_EX)  # held for microseconds by any other taker
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held for microseconds by any other taker
+    except OSError:
+        os.close(fd)
+        return None
     return fd
 
 
@@ -213,5 +223,6 @@ def lock_output_dir(output_dir: str) -> RunLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
     finally:
-        os.close(mutex)
+        if mutex is not None:
+            os.close(mutex)
     return RunLock(fd, path)
