@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
-from conftest import ROOT, make_rawframes, metrics_records, write_config
+from conftest import ROOT, main_captured, make_rawframes, metrics_records, write_config
+
+pytestmark = pytest.mark.slow  # every test here launches processes
 
 
 def _launch(log_dir, *args, timeout=600):
@@ -70,8 +72,7 @@ def test_distributed_test_counts_each_clip_once(trained, tmp_path):
     rank0 = _worker_log(log_dir, 0)
     assert proc.returncode == 0, rank0[-3000:]
     assert "[TEST] Processing batch 0/1 ..." in rank0  # 5 // (batch 2 x 2 ranks), as PaddleVideo prints
-    single = subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), *args], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
+    single = main_captured(*args)  # the single-process reference needs no process of its own
     assert single.returncode == 0, single.stderr[-2000:]
     distributed, alone = metrics_records(trained["out"], "test")[-2:]
     assert distributed["clips"] == alone["clips"] == 5
