@@ -3,9 +3,10 @@
 Paddle's workers poll their parent only between batches; one blocked on a full queue lives on after a
 ``kill -9`` of the run, holding memory. ``exit_with_parent`` asks Linux to kill the calling process the moment
 its parent dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``); elsewhere a daemon thread polls the parent's PID.
+Linux sends the signal when the parent's *thread* that forked the child ends: start workers (iterate the
+loader) from a thread that outlives them, as the training loop's main thread does.
 """
 import ctypes
-import ctypes.util
 import os
 import signal
 import sys
@@ -21,7 +22,7 @@ def _linux_parent_death_signal(signum: int) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)  # the running program: libc's symbols, no library search
         return libc.prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
