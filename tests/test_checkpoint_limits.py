@@ -96,8 +96,8 @@ def test_memory_stays_bounded_while_bombs_are_refused():
 
 
 def test_a_checkpoint_ten_times_resnet50_in_tensors_still_loads(tmp_path):
-    # A ResNet-50 TSN .pdparams holds 320 tensors (98 MB: 2,700 objects, 1,300 memo references, 3 levels);
-    # its Momentum .pdopt 160 tensors plus the scheduler state. Ten times as many tensors load unchanged.
+    # A ResNet-50 TSN .pdparams holds 268 entries (98 MB: 3,390 objects, 1,332 memo references, 3 levels);
+    # its Momentum .pdopt 160. Over ten times as many tensors load unchanged.
     import paddle
     state = {f"backbone.layer{i}.weight": paddle.full([4, 3], float(i)) for i in range(3200)}
     state["LR_Scheduler"] = {"last_epoch": 3, "last_lr": 0.01, "boundaries": [10, 20], "values": [0.1, 0.01]}
