@@ -1,5 +1,6 @@
 """DataLoader workers never outlive their run, and never keep its lock: real main.py runs with num_workers=2,
-stopped by kill -9, SIGHUP (training) and SIGTERM (--test); /proc is scanned for the workers afterwards."""
+stopped by kill -9, SIGHUP (training) and SIGTERM (--test); /proc is scanned for the workers afterwards. The
+run resumed after the kill cuts a torn last line of metrics.jsonl instead of gluing onto it."""
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import time
 import pytest
 
 from conftest import ROOT, make_checkpoint, make_rawframes, write_config
+from paddlevideo.tasks.metrics_log import read_metrics
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc to find the workers")
 
@@ -94,10 +96,14 @@ def test_kill_9_leaves_no_worker_and_resume_is_accepted(data, tmp_path):
         run.stdout.close()
         run.stderr.close()
     assert _wait_until_gone(workers) == [], "DataLoader workers outlived the killed run"
+    with open(out / "metrics.jsonl", "ab") as f:
+        f.write(b'{"event": "step", "mode": "tr')  # as if the kill had landed in the middle of an append
     resumed = subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), "-c", cfg, "--resume"], cwd=ROOT,
                              capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert (out / "TSN_demo_epoch_00002.pdparams").is_file()
+    assert "metrics.jsonl: removed a torn last line (29 bytes) left by an interrupted run" in resumed.stdout
+    assert read_metrics(str(out / "metrics.jsonl"))[-1]["epoch"] == 2  # every line a record, none glued
 
 
 @pytest.mark.slow  # a real main.py run with 2 workers
