@@ -1,7 +1,6 @@
 """Shared test fixtures: a real clip committed with the tests, generated clips, and the larger real videos
 in ../shared/data (tests using those skip when it is absent)."""
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -147,8 +146,8 @@ def main_in_process(*args, capsys):
 
 def metrics_records(out_dir, event=None, mode=None):
     """The records of ``<out_dir>/metrics.jsonl``, optionally only one ``event`` and ``mode``."""
-    with open(os.path.join(out_dir, "metrics.jsonl"), encoding="utf-8") as f:
-        records = [json.loads(line) for line in f]
+    from paddlevideo.tasks.metrics_log import read_metrics
+    records = read_metrics(os.path.join(out_dir, "metrics.jsonl"))
     return [r for r in records if event in (None, r["event"]) and mode in (None, r["mode"])]
 
 

@@ -58,6 +58,7 @@ def test_a_pickle_bomb_is_refused_quickly_in_one_line_naming_the_file(tmp_path, 
     assert time.monotonic() - start < 10
     message = str(raised.value)
     assert "\n" not in message and str(path) in message and says in message, message
+    assert message.startswith(f"checkpoint {path} refused: "), message  # not "corrupt": it was refused
 
 
 def test_the_shared_reference_bomb_is_a_few_hundred_bytes():

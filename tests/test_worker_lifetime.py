@@ -133,11 +133,14 @@ def test_sigterm_in_test_reaps_the_workers(data, tmp_path):
         workers = _workers_of(run)
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=300)
+        err = run.stderr.read()
     finally:
         run.kill()
         run.stdout.close()
         run.stderr.close()
-    assert run.returncode != 0
+    assert run.returncode == 143, err[-3000:]
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("main.py: test stopped by SIGTERM after "), err[-3000:]
     assert _wait_until_gone(workers) == []
 
 

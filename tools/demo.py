@@ -4,7 +4,6 @@ Each step prints the command a user would type, then runs it; the run ends with 
 test top-1, exported files, the prediction, total time) and what to try next.
 """
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -12,6 +11,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)  # this clone's paddlevideo, installed or not
 CONFIG = "configs/recognition/tsn/tsn_demo.yaml"
 DATA = "data/demo"
 OUTPUT = "output/TSN_demo"
@@ -123,11 +124,9 @@ def run_step(index: int, total: int, title: str, argv, config_shown_in=None) -> 
 
 
 def metrics_records(path: str) -> list:
-    """The records of a ``metrics.jsonl`` (empty when it does not exist yet)."""
-    if not os.path.isfile(path):
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The records of a ``metrics.jsonl`` (empty when it does not exist yet), through the one reader."""
+    from paddlevideo.tasks.metrics_log import read_metrics
+    return read_metrics(path, missing_ok=True)
 
 
 def demo_results(records: list) -> dict:

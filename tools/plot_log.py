@@ -9,31 +9,16 @@ summaries and the ``lr`` of each epoch's per-iteration lines.
 Needs matplotlib (``pip install matplotlib`` or ``pip install .[plot]``).
 """
 import argparse
-import importlib.util
 import os
 import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from paddlevideo.tasks import metrics_log  # noqa: E402  (Paddle-free: the one metrics.jsonl reader)
 from paddlevideo.utils.errors import UserError, run_cli  # noqa: E402
 from paddlevideo.utils.optional import import_optional  # noqa: E402
 
-
-def _load_metrics_log():
-    """``paddlevideo.tasks.metrics_log``, the one reader of ``metrics.jsonl``, without running the package's
-    ``__init__`` (it imports the training code, hence Paddle: seconds of start-up for a plot)."""
-    name = "paddlevideo.tasks.metrics_log"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "paddlevideo", "tasks", "metrics_log.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # one module object, whoever imports it next
-    spec.loader.exec_module(module)
-    return module
-
-
-metrics_log = _load_metrics_log()
 
 _END = re.compile(r"END epoch:\s*(\d+)\s+(train|val)\s+(.*)")
 _BATCH = re.compile(r"epoch:\[\s*(\d+)/\s*\d+\s*\]\s+train step:\s*\d+\s+(.*)")

@@ -6,6 +6,7 @@ from ..metrics import build_metric
 from ..modeling import build_model
 from ..utils.config_check import setting
 from ..utils.save_load import CheckpointError, load_ckpt
+from ..utils.stop_signals import GracefulStop, StopRequested
 from .data import build_split, split_batch_size
 from .environment import select_device
 from .context import RunContext
@@ -39,11 +40,15 @@ def test_model(cfg, weights, rank=0, world_size=1):
     metric = build_metric(cfg.METRIC, data_size=len(dataset), batch_size=batch_size,
                           log_interval=int(setting(cfg, "METRIC.log_interval")), world_size=ctx.world_size)
     logger.info(f"testing {weights} on {len(dataset)} clips")
-    with epoch_bar(len(loader), "test", ctx.rank) as bar:
+    # SIGTERM/SIGINT/SIGHUP stop after the current batch: one line, the loader's workers reaped on the way out.
+    with GracefulStop() as stop, epoch_bar(len(loader), "test", ctx.rank) as bar:
         for batch_id, data in enumerate(loader):
             outputs = model(data, mode="test")
             metric.update(batch_id, data, outputs)
             bar.update(1)
+            if stop.requested(ctx.world_size):
+                raise StopRequested(stop.signum, f"test stopped by {stop.signal_name} after {batch_id + 1} of "
+                                                 f"{len(loader)} batches; no result was written")
     results = metric.accumulate()
     ctx.metrics_log.write(
         "test", "test", weights=str(weights), clips=len(dataset), **results)

@@ -15,7 +15,6 @@ import logging
 import os
 import posixpath
 import re
-import sys
 import tempfile
 import urllib.error
 import urllib.parse
@@ -71,11 +70,6 @@ def fetch_weights(path_or_url: str) -> str:
     return target
 
 
-def _show_progress() -> bool:
-    stream = sys.stderr
-    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
-
-
 def _network_error(url: str, err: BaseException) -> DownloadError:
     if isinstance(err, urllib.error.HTTPError):
         return DownloadError(f"cannot download {url}: HTTP {err.code} {err.reason}")
@@ -91,7 +85,7 @@ def _copy_body(url: str, response, out, name: str) -> int:
     total = int(announced) if announced and announced.isdigit() else None
     received = 0
     with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=name, leave=False,
-              disable=not _show_progress()) as bar:
+              disable=None) as bar:  # None: tqdm shows it only on a terminal
         while True:
             try:
                 chunk = response.read(CHUNK_BYTES)

@@ -9,7 +9,7 @@ import shutil
 from .atomic import atomic_write
 from .download import fetch_weights
 from .errors import UserError
-from .safe_pickle import ForbiddenObject, check_checkpoint_bytes
+from .safe_pickle import CheckpointTooComplex, ForbiddenObject, check_checkpoint_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ def load(path: str):
         raise CheckpointError(
             f"checkpoint {path} refused: it asks to load {err.name}, which a Paddle checkpoint never holds "
             "(loading it could run code); only state dicts and optimizer state are loaded") from None
+    except CheckpointTooComplex as err:
+        raise CheckpointError(f"checkpoint {path} refused: {err}") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, AttributeError,
             IndexError, OSError, RuntimeError, ModuleNotFoundError, UnicodeDecodeError) as err:
         raise CheckpointError(
@@ -142,7 +144,8 @@ def load_ckpt(model, path: str, strict_shapes: bool = False, logger=None, show_p
     items = list(matched.items())
     if show_progress and len(items) > 50:
         from tqdm import tqdm
-        items = tqdm(items, desc=f"loading {os.path.basename(path)}", leave=False, mininterval=0.5)
+        items = tqdm(items, desc=f"loading {os.path.basename(path)}", leave=False, mininterval=0.5,
+                     disable=None)  # None: only on a terminal, never into a redirected log
     for key, value in items:
         target = model_state[key]
         array = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
