@@ -36,6 +36,8 @@ def parse_args():
     parser.add_argument("--video", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "example.avi"))
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "int8"))
     parser.add_argument("--runs", type=int, default=2, help="cold and warm runs each")
+    parser.add_argument("--model_dir", default=None,
+                        help="an export folder to time instead of the random ResNet-50 (its precision as given)")
     parser.add_argument("--child", nargs=3, metavar=("MODEL_DIR", "VIDEO", "PRECISION"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -117,8 +119,8 @@ def prepare_model(workdir, precision, video):
     export_resnet50(workdir, "NCHW", False, print)
     model_dir = os.path.join(workdir, "NCHW")
     if precision == "int8":
-        from precision_check import quantize_for_speed
-        quantize_for_speed(model_dir, os.path.join(workdir, "int8"), video, workdir, print)
+        from precision_check import quantize_model
+        quantize_model(model_dir, os.path.join(workdir, "int8"), video, workdir, print)
         model_dir = os.path.join(workdir, "int8")
     return model_dir
 
@@ -146,7 +148,7 @@ def main():
     print(f"machine: {common.machine_line()}")
     workdir = tempfile.mkdtemp(prefix="bench_first_")
     try:
-        model_dir = prepare_model(workdir, args.precision, args.video)
+        model_dir = args.model_dir or prepare_model(workdir, args.precision, args.video)
         import paddle
         paddle_files = [os.path.dirname(paddle.__file__)]
         runs = []

@@ -44,18 +44,21 @@ def features_line(flags) -> str:
     return ", ".join(f"{name} {'yes' if flag in flags else 'no'}" for flag, name in FEATURES)
 
 
-def quantize_for_speed(fp32_dir: str, int8_dir: str, video: str, workdir: str, log):
-    """The random model's int8 twin, through the shipped videos config (abs_max, one clip)."""
+def quantize_model(fp32_dir: str, int8_dir: str, videos, workdir: str, log, algo="abs_max"):
+    """The fp32 export's int8 twin through the shipped videos config, calibrated on ``videos``."""
     from paddlevideo.slim import quant_settings, quantize
     from paddlevideo.utils.config import get_config
+    videos = [videos] if isinstance(videos, str) else list(videos)
     listing = os.path.join(workdir, "calibration.list")
     with open(listing, "w", encoding="utf-8") as f:
-        f.write(f"{os.path.abspath(video)} 0\n")
+        f.writelines(f"{os.path.abspath(video)} 0\n" for video in videos)
+    name = next(f[:-len(".pdmodel")] for f in sorted(os.listdir(fp32_dir)) if f.endswith(".pdmodel"))
     cfg = get_config(QUANT_CONFIG, show=False, overrides=[
-        f"DATASET.quant.file_path={listing}", "DATASET.batch_nums=1", f"inference_model_dir={fp32_dir}",
-        f"quant_output_dir={int8_dir}", "PIPELINE.quant.decode.backend=cv2"])
-    result = quantize(quant_settings(cfg, QUANT_CONFIG), algo="abs_max", view_chunk=8)
-    log(f"int8 model: abs_max on {result.views} views of {os.path.basename(video)}, {result.seconds:.0f} s")
+        f"DATASET.quant.file_path={listing}", f"DATASET.batch_nums={len(videos)}", f"model_name={name}",
+        f"inference_model_dir={fp32_dir}", f"quant_output_dir={int8_dir}", "PIPELINE.quant.decode.backend=cv2"])
+    result = quantize(quant_settings(cfg, QUANT_CONFIG), algo=algo, view_chunk=8)
+    log(f"int8 model: {algo} on {result.views} views of {len(videos)} video(s), {result.seconds:.0f} s")
+    return os.path.join(int8_dir, name + ".pdmodel")
 
 
 def worker(precision: str, threads: int, workdir: str, repeats: int):
@@ -113,7 +116,7 @@ def precision_check(args, export_resnet50, video, workdir, log):
     chunk = build_preprocessor(cfg.INFERENCE)(video)[:, :args.check_views]
     np.save(os.path.join(workdir, "chunk.npy"), chunk)
     log(f"input: {os.path.basename(video)} -> first {chunk.shape[1]} views {list(chunk.shape)} float32")
-    quantize_for_speed(os.path.join(workdir, "NCHW"), os.path.join(workdir, "int8"), video, workdir, log)
+    quantize_model(os.path.join(workdir, "NCHW"), os.path.join(workdir, "int8"), video, workdir, log)
     rows = {}
     for precision in PRECISIONS:
         rows[precision] = run_worker(precision, threads, workdir, args.repeats)

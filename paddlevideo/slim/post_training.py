@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 # Paddle's PTQ algorithms for activations (weights: channel-wise abs-max in every case).
 ALGOS = ("KL", "hist", "avg", "abs_max", "mse")
-DEFAULT_ALGO = "KL"
+DEFAULT_ALGO = "abs_max"  # measured: as accurate as KL here, 70x faster to calibrate (docs/quantization.md)
 DEFAULT_VIEW_CHUNK = 10
 QUANTIZED_KEY = "quantized: int8"
 
