@@ -144,6 +144,7 @@ except SampleLoadError as err:
 """
 
 
+@pytest.mark.slow  # the loader's retries, and worker processes
 @pytest.mark.parametrize("workers", [0, 2])
 def test_sample_error_reaches_the_caller_instead_of_hanging(workers):
     import subprocess

@@ -24,13 +24,18 @@ def _trained_model(seed=5, num_classes=4):
     return model
 
 
+@pytest.fixture(scope="module")
+def source():
+    """One ``_trained_model()`` for the tests that only save and compare it (none of them changes it)."""
+    return _trained_model()
+
+
 def _same_state(a, b, keys=None):
     sa, sb = a.state_dict(), b.state_dict()
     return all(np.array_equal(sa[k].numpy(), sb[k].numpy()) for k in (keys or sa))
 
 
-def test_own_checkpoint_round_trip(tmp_path):
-    source = _trained_model()
+def test_own_checkpoint_round_trip(source, tmp_path):
     path = str(tmp_path / "TSN_epoch_00001.pdparams")
     save(source.state_dict(), path)
     paddle.seed(99)
@@ -55,16 +60,15 @@ def test_bare_backbone_checkpoint_initialises_the_backbone(tmp_path):
     assert np.abs(model.head.fc.weight.numpy()).max() > 0  # head still initialised
 
 
-def test_whole_model_checkpoint_as_backbone_pretrained(tmp_path):
-    source = _trained_model()
+def test_whole_model_checkpoint_as_backbone_pretrained(source, tmp_path):
     path = str(tmp_path / "TSN_best.pdparams")
     save(source.state_dict(), path)
     model = build_model(small_cfg(pretrained=path))  # takes backbone.k for k
     assert _same_state(model.backbone, source.backbone)
 
 
-def test_data_parallel_checkpoint_loads(tmp_path):
-    source = _trained_model()
+@pytest.mark.slow  # three models built
+def test_data_parallel_checkpoint_loads(source, tmp_path):
     wrapped = paddle.DataParallel(source)
     plain = wrapped.state_dict()  # Paddle 3's wrapper saves the inner keys
     prefixed = paddle.nn.Layer.state_dict(wrapped)  # the generic Layer view keeps "_layers."
@@ -79,8 +83,7 @@ def test_data_parallel_checkpoint_loads(tmp_path):
         assert _same_state(target, source), name
 
 
-def test_fine_tuning_other_class_count_skips_only_the_fc(tmp_path, capsys):
-    source = _trained_model(num_classes=4)
+def test_fine_tuning_other_class_count_skips_only_the_fc(source, tmp_path, capsys):
     path = str(tmp_path / "k4.pdparams")
     save(source.state_dict(), path)
     paddle.seed(0)
@@ -109,9 +112,9 @@ def test_unrelated_checkpoint_is_rejected(tmp_path):
         build_model(small_cfg(pretrained=path))
 
 
-def test_finetuning_refuses_a_checkpoint_of_another_backbone(tmp_path):
+@pytest.mark.slow  # a ResNet-34 and two ResNet-18s built
+def test_finetuning_refuses_a_checkpoint_of_another_backbone(source, tmp_path):
     """Depth-18 weights into depth 34: only the fc may differ when fine-tuning, so this is refused whole."""
-    source = _trained_model()
     path = str(tmp_path / "r18.pdparams")
     save(source.state_dict(), path)
     cfg = small_cfg()

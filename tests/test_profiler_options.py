@@ -33,6 +33,7 @@ def _checkpoints(out):
     return sorted(os.path.basename(p) for p in glob.glob(os.path.join(out, "*_epoch_*.pdparams")))
 
 
+@pytest.mark.slow
 def test_defaults_time_the_range_print_paddles_summary_and_end_training_with_status_0(train, tmp_path):
     # timer_only and exit_on_finished default to True; Paddle's timer skips the first 10 steps it sees.
     proc, out = train("batch_range=[2,13]", epochs=5)
@@ -47,6 +48,7 @@ def test_defaults_time_the_range_print_paddles_summary_and_end_training_with_sta
     assert not glob.glob(str(tmp_path / "profiler_log" / "*")), "timer_only writes no trace"
 
 
+@pytest.mark.slow
 def test_operator_profile_with_a_trace_and_training_that_goes_on(train, tmp_path):
     trace = tmp_path / "trace"
     proc, out = train(f"batch_range=[1, 3]; timer_only=False; profile_path={trace}; exit_on_finished=false; "
@@ -60,6 +62,7 @@ def test_operator_profile_with_a_trace_and_training_that_goes_on(train, tmp_path
     assert _checkpoints(out) == ["TSN_demo_epoch_00001.pdparams"]
 
 
+@pytest.mark.slow
 def test_a_range_longer_than_training_is_closed_at_the_end(train, tmp_path):
     proc, out = train(f"batch_range=[1,50];timer_only=False;profile_path={tmp_path / 't'}", epochs=1)
     assert proc.returncode == 0, proc.stderr[-3000:]

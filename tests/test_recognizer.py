@@ -139,6 +139,7 @@ def test_a_few_momentum_steps_reduce_the_loss():
     assert losses[-1] < losses[0] * 0.7, losses
 
 
+@pytest.mark.slow  # a to_static trace of the whole model
 @pytest.mark.parametrize("nested", [False, True])
 def test_to_static_traces_infer_as_one_graph(tmp_path, nested):
     paddle.seed(0)

@@ -14,7 +14,8 @@ def _random_init(depth, **kwargs):
     return net
 
 
-@pytest.mark.parametrize("depth,channels,blocks", [(18, 512, 8), (34, 512, 16), (50, 2048, 16), (101, 2048, 33)])
+@pytest.mark.parametrize("depth,channels,blocks", [(18, 512, 8), (34, 512, 16), (50, 2048, 16),
+                                                      pytest.param(101, 2048, 33, marks=pytest.mark.slow)])
 def test_each_depth_builds_and_runs_forward(depth, channels, blocks):
     paddle.seed(0)
     net = _random_init(depth)
@@ -69,7 +70,7 @@ def test_random_init_statistics():
         assert (state[key + "._mean"].numpy() == 0).all() and (state[key + "._variance"].numpy() == 1).all()
 
 
-@pytest.mark.parametrize("depth", [18, 50])
+@pytest.mark.parametrize("depth", [18, pytest.param(50, marks=pytest.mark.slow)])
 def test_nhwc_matches_nchw(depth):
     paddle.seed(3)
     nchw = _random_init(depth)

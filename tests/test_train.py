@@ -14,16 +14,25 @@ from log_line_formats import (
 
 pytestmark = pytest.mark.slow  # every test here trains
 
+# 32x32 crops (a quarter of the demo's 64x64 compute) of 48x36 frames scaled to 36: what these tests check
+# (lines, files, figures, learning) does not depend on the image size.
+SMALL_IMAGES = ["PIPELINE.train.transform.0.Scale.short_size=36",
+                "PIPELINE.train.transform.1.MultiScaleCrop.target_size=32",
+                "PIPELINE.valid.transform.0.Scale.short_size=36",
+                "PIPELINE.valid.transform.1.CenterCrop.target_size=32",
+                "PIPELINE.test.transform.0.Scale.short_size=36", "PIPELINE.test.transform.1.TenCrop.target_size=32"]
+SMALL = [arg for override in SMALL_IMAGES for arg in ("-o", override)]
+
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    return make_rawframes(str(tmp_path_factory.mktemp("frames")))
+    return make_rawframes(str(tmp_path_factory.mktemp("frames")), size=(48, 36))
 
 
 def test_two_epochs_with_validate_writes_expected_files(dataset, tmp_path, capsys):
     out = str(tmp_path / "out")
     cfg = write_config(dataset, out, epochs=2)
-    proc = main_in_process("-c", cfg, "--validate", capsys=capsys)
+    proc = main_in_process("-c", cfg, "--validate", *SMALL, capsys=capsys)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     log = proc.stdout
     names = sorted(os.listdir(out))
@@ -45,7 +54,7 @@ def test_two_epochs_with_validate_writes_expected_files(dataset, tmp_path, capsy
 
     # --test on the saved weights prints PaddleVideo's [TEST] lines and records the accuracies.
     weights = os.path.join(out, "TSN_demo_best.pdparams")
-    proc = main_in_process("-c", cfg, "--test", "-w", weights, capsys=capsys)
+    proc = main_in_process("-c", cfg, "--test", "-w", weights, *SMALL, capsys=capsys)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "[TEST] Processing batch 0/4 ..." in proc.stdout
     assert_all_match(proc.stdout, "[TEST] Processing", TEST_BATCH)
@@ -75,7 +84,7 @@ def _check_metrics_file(out, end_lines, train_step_lines):
 def test_max_iters_amp_on_cpu_and_finetune(dataset, tmp_path, capsys):
     out = str(tmp_path / "out")
     cfg = write_config(dataset, out, epochs=1)
-    proc = main_in_process("-c", cfg, "--max_iters", "1", "--amp", capsys=capsys)
+    proc = main_in_process("-c", cfg, "--max_iters", "1", "--amp", *SMALL, capsys=capsys)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "train step:0 " in proc.stdout and "train step:1 " not in proc.stdout
     assert "AMP (float16) is not supported on CPU: training in fp32 mode." in proc.stdout
@@ -83,16 +92,10 @@ def test_max_iters_amp_on_cpu_and_finetune(dataset, tmp_path, capsys):
     assert os.path.isfile(weights)
     # Fine-tune into a 5-class head: the fc is skipped with a warning, the rest loads.
     proc = main_in_process("-c", cfg, "--max_iters", "1", "-w", weights, "-o", "MODEL.head.num_classes=5",
-                           "-o", f"output_dir={tmp_path / 'ft'}", capsys=capsys)
+                           "-o", f"output_dir={tmp_path / 'ft'}", *SMALL, capsys=capsys)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "skipped 'head.fc.weight'" in proc.stdout and "Finetune from checkpoint" in proc.stdout
     assert "Training in fp32 mode." in proc.stdout
-
-
-# The toy task at 32x32 (a quarter of the demo's 64x64 compute): frames 48x36, scaled to 36, cropped to 32.
-SMALL_IMAGES = ["PIPELINE.train.transform.0.Scale.short_size=36",
-                "PIPELINE.train.transform.1.MultiScaleCrop.target_size=32",
-                "PIPELINE.valid.transform.0.Scale.short_size=36", "PIPELINE.valid.transform.1.CenterCrop.target_size=32"]
 
 
 def test_toy_task_learns_to_90_percent(tmp_path, capsys):
@@ -101,9 +104,8 @@ def test_toy_task_learns_to_90_percent(tmp_path, capsys):
     data = make_rawframes(str(tmp_path / "toy"), per_class=16, num_frames=6, val_per_class=4, seed=1, size=(48, 36))
     out = str(tmp_path / "out")
     cfg = write_config(data, out, epochs=6, batch_size=8, save_interval=6)  # the best model is still saved
-    overrides = [f"-o={o}" for o in SMALL_IMAGES]
     proc = main_in_process("-c", cfg, "--validate", "-o", "OPTIMIZER.learning_rate.values=[0.05, 0.002, 0.0002]",
-                           "-o", "OPTIMIZER.learning_rate.boundaries=[4, 5]", *overrides, capsys=capsys)
+                           "-o", "OPTIMIZER.learning_rate.boundaries=[4, 5]", *SMALL, capsys=capsys)
     assert proc.returncode == 0, proc.stderr[-3000:]
     losses, top1 = epoch_values(out, "train", "loss"), epoch_values(out, "val", "top1")
     assert len(losses) == 6 and losses[-1] < 0.5 * losses[0], losses
@@ -117,7 +119,7 @@ def test_train_and_test_model_return_what_they_record(dataset, tmp_path):
     from paddlevideo.tasks import test_model, train_model
     from paddlevideo.utils import get_config
     out = str(tmp_path / "out")
-    cfg = get_config(write_config(dataset, out, epochs=3), show=False, overrides=["val_interval=2"])
+    cfg = get_config(write_config(dataset, out, epochs=3), show=False, overrides=["val_interval=2", *SMALL_IMAGES])
     model, results = train_model(cfg, validate=True, max_iters=1)
     assert results["output_dir"] == out and [e["epoch"] for e in results["epochs"]] == [1, 2, 3]
     assert ["val" in e for e in results["epochs"]] == [True, False, True]  # epoch index 0, 2 (the last)

@@ -28,6 +28,7 @@ def _one_error_line(proc, *needles):
         assert needle in lines[0], lines[0]
 
 
+@pytest.mark.slow
 def test_sigterm_during_validation_names_the_checkpoint_and_the_resume_command(data, tmp_path, monkeypatch,
                                                                                 capsys):
     out = str(tmp_path / "out")
@@ -68,6 +69,7 @@ def one_epoch(data, tmp_path_factory):
     return cfg, out
 
 
+@pytest.mark.slow  # one_epoch trains
 def test_a_checkpoint_with_an_integer_key_is_one_line_in_test(one_epoch, tmp_path, capsys):
     cfg, out = one_epoch
     state = paddle.load(os.path.join(out, "TSN_demo_epoch_00001.pdparams"))
@@ -78,6 +80,7 @@ def test_a_checkpoint_with_an_integer_key_is_one_line_in_test(one_epoch, tmp_pat
                     odd, "has a key that is not a tensor name: 7 (int)")
 
 
+@pytest.mark.slow  # one_epoch trains
 def test_optimizer_state_of_another_model_is_refused_at_resume_before_any_step(one_epoch, tmp_path, capsys):
     cfg, out = one_epoch
     pdopt = os.path.join(out, "TSN_demo_epoch_00001.pdopt")
