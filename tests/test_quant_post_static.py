@@ -229,6 +229,16 @@ def test_crop_size_other_than_the_model_is_named(export, quant_tool, capsys, tmp
                             "-o", "PIPELINE.quant.transform.1.CenterCrop.target_size=24")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "PIPELINE.quant makes 3x24x24 views, but" in err and "takes 3x32x32" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_folder_that_is_a_file(export, quant_tool, capsys, tmp_path):
+    (tmp_path / "taken").write_text("")
+    config = quant_config(export, tmp_path / "taken" / "int8", tmp_path / "q.yaml")
+    code, _, err = run_tool(quant_tool, capsys, "-c", config, "--use_gpu=False")
+    assert code == 2
+    assert err.strip() == (f"quant_post_static.py: error: quant_output_dir {str(tmp_path / 'taken' / 'int8')!r}: "
+                           f"{tmp_path / 'taken'} is a file; expected a folder (existing or new)")
 
 
 @pytest.mark.parametrize("argv, message", [

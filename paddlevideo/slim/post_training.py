@@ -122,6 +122,17 @@ def _publish(tmp_dir, settings):
     return written
 
 
+def check_output_dir(folder):
+    """Before calibrating: ``quant_output_dir`` is a folder, or can be created under a writable one."""
+    probe = os.path.abspath(folder)
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise QuantizationError(f"quant_output_dir {folder!r}: {probe} is a file; expected a folder (existing or new)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise QuantizationError(f"quant_output_dir {folder!r}: {probe} is not writable")
+
+
 def _make_output_dir(folder):
     try:
         os.makedirs(folder, exist_ok=True)
@@ -137,7 +148,7 @@ def quantize(settings, algo: str = DEFAULT_ALGO, view_chunk: int = DEFAULT_VIEW_
         raise QuantizationError(f"--view_chunk must be >= 1, got {view_chunk}")
     info = check_source_model(settings)
     refuse_overwriting_source(settings)
-    _make_output_dir(settings.quant_output_dir)
+    check_output_dir(settings.quant_output_dir)
     import paddle
     from paddle.static.quantization import PostTrainingQuantization
     from .calibration import CalibrationFeeds
@@ -157,6 +168,7 @@ def quantize(settings, algo: str = DEFAULT_ALGO, view_chunk: int = DEFAULT_VIEW_
                 params_filename=settings.model_name + ".pdiparams", data_loader=feeds, batch_nums=len(feeds),
                 algo=algo, weight_quantize_type="channel_wise_abs_max")
             ptq.quantize()
+            _make_output_dir(settings.quant_output_dir)
             with tempfile.TemporaryDirectory(prefix=".quant_", dir=settings.quant_output_dir) as tmp:
                 ptq.save_quantized_model(tmp, "model.pdmodel", "model.pdiparams")
                 files = _publish(tmp, settings)
