@@ -312,14 +312,14 @@ def _span(values, fmt="{:.2f}"):
 
 
 def _pairs_by_config(runs):
-    """``{(model, precision, chunk): [(fp32 result, result, speed-up), ...]}`` over videos, non-fp32 only."""
+    """``{(model, precision, chunk): [(video, fp32 result, result, speed-up), ...]}``, non-fp32 only."""
     pairs = {}
     for (mname, video, (prec, chunk)), rs in runs.items():
         base = runs.get((mname, video, ("fp32", chunk)))
         ok, ok0 = [r for r in rs if "error" not in r], [r for r in (base or []) if "error" not in r]
         if prec != "fp32" and ok and ok0:
             speed = min(r["steady_s"] for r in ok0) / min(r["steady_s"] for r in ok)
-            pairs.setdefault((mname, prec, chunk), []).append((ok0[0], ok[0], speed))
+            pairs.setdefault((mname, prec, chunk), []).append((video, ok0[0], ok[0], speed))
     return pairs
 
 
@@ -334,23 +334,19 @@ def e2e_report(runs, cold, configs):
         log(f"| {mname} | {video} | {prec} | {chunk} | {min(r['steady_s'] for r in ok):.2f} "
             f"({_span([r['steady_s'] for r in ok])}) | {_span([r['rss_mb'] for r in ok], '{:.0f}')} | "
             f"{ok[0]['cls']} | {ok[0]['score']:.5f} |")
+    pairs_by_config = _pairs_by_config(runs)
     log("\nratios per (model, video), best steady times; score difference = |precision - fp32| top-1 score:")
-    for (mname, video, cfg), rs in runs.items():
-        if cfg[0] == "fp32":
-            continue
-        base = runs.get((mname, video, ("fp32", cfg[1])))
-        ok, ok0 = [r for r in rs if "error" not in r], [r for r in (base or []) if "error" not in r]
-        if ok and ok0:
-            speed = min(r["steady_s"] for r in ok0) / min(r["steady_s"] for r in ok)
-            log(f"  {mname} {video} chunk {cfg[1]}: {cfg[0]} {speed:.2f}x fp32; top-1 {ok0[0]['cls']} vs {ok[0]['cls']} "
-                f"({'same' if ok0[0]['cls'] == ok[0]['cls'] else 'DIFFERENT'}); score diff "
-                f"{abs(ok0[0]['score'] - ok[0]['score']):.4f}")
+    for (mname, prec, chunk), pairs in pairs_by_config.items():
+        for video, base, result, speed in pairs:
+            log(f"  {mname} {video} chunk {chunk}: {prec} {speed:.2f}x fp32; top-1 {base['cls']} vs {result['cls']} "
+                f"({'same' if base['cls'] == result['cls'] else 'DIFFERENT'}); score diff "
+                f"{abs(base['score'] - result['score']):.4f}")
     log("\nsummary per (model, precision, view chunk) against fp32 at the same chunk, over the videos:")
-    for (mname, prec, chunk), pairs in _pairs_by_config(runs).items():
-        same = sum(a["cls"] == b["cls"] for a, b, _ in pairs)
+    for (mname, prec, chunk), pairs in pairs_by_config.items():
+        same = sum(base["cls"] == result["cls"] for _, base, result, _ in pairs)
         log(f"  {mname} {prec} chunk {chunk}: top-1 as fp32 on {same}/{len(pairs)} videos; largest top-1 score "
-            f"difference {max(abs(a['score'] - b['score']) for a, b, _ in pairs):.4f}; "
-            f"{_span([speed for _, _, speed in pairs])}x fp32 per video")
+            f"difference {max(abs(base['score'] - result['score']) for _, base, result, _ in pairs):.4f}; "
+            f"{_span([speed for *_, speed in pairs])}x fp32 per video")
     log("\ncold process, one video, start to exit (first-run penalty included):")
     for cfg, rs in cold.items():
         ok = [r for r in rs if "error" not in r]

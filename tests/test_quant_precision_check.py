@@ -20,11 +20,13 @@ def test_features_line_names_amx_bf16_and_vnni(tmp_path):
 
 
 @pytest.mark.parametrize("rows, choice", [
-    ({"fp32": {"seconds": 3.0}, "bf16": {"seconds": 1.3, "same_top1": True}, "int8": {"seconds": 1.0, "same_top1": True}},
+    ({"fp32": {"seconds": 3.0}, "bf16": {"seconds": 1.3, "same_top1": True},
+      "int8": {"seconds": 1.0, "same_top1": True}},
      "int8 (3.00x fp32 on this CPU): quantize the export"),
     ({"fp32": {"seconds": 3.0}, "bf16": {"seconds": 3.6, "same_top1": True}, "int8": {"error": "no model"}},
      "fp32 (no other precision"),
-    ({"fp32": {"seconds": 3.0}, "bf16": {"seconds": 1.5, "same_top1": True}, "int8": {"seconds": 1.0, "same_top1": False}},
+    ({"fp32": {"seconds": 3.0}, "bf16": {"seconds": 1.5, "same_top1": True},
+      "int8": {"seconds": 1.0, "same_top1": False}},
      "bf16 (2.00x fp32 on this CPU): predict with --precision bf16"),
     ({"fp32": {"seconds": 3.0}, "bf16": {"seconds": 2.9, "same_top1": True}}, "fp32 (no other precision"),
 ])
