@@ -17,7 +17,8 @@ score; then one cold process per configuration: wall time from process start to 
 Models: the random ResNet-50 TSN, plus ``--demo_model X.pdmodel`` (e.g. the demo's trained model).
 An ``int8:CHUNK`` configuration runs the random model's int8 twin, quantized first by
 ``paddlevideo.slim.quantize`` (the code behind ``deploy/slim/quant_post_static.py``) calibrated on the
-``--videos`` (``--quant_algo``); for the demo model, pass its quantized twin as ``--demo_int8_model``.
+``--videos`` (``--quant_algo``); for the demo model, pass its quantized twin as ``--demo_int8_model``, and
+``--demo_list data/demo/val.list --demo_prefix data/demo/videos`` to compare every test clip's top-1.
 
 ``--precision-check``: fp32 vs bf16 vs int8 on a short chunk of ``--video`` (``--check_views`` views),
 the processor's AMX/AVX512-BF16/VNNI flags, and which precision to use here (``precision_check.py``).
@@ -61,6 +62,10 @@ def parse_args():
     parser.add_argument("--check_views", type=int, default=25, help="--precision-check: views timed")
     parser.add_argument("--quant_algo", default="abs_max", help="--e2e int8: calibration algorithm")
     parser.add_argument("--demo_int8_model", default=None, help="--e2e int8: the demo model's quantized twin")
+    parser.add_argument("--demo_list", default=None,
+                        help="--e2e: also every clip of this list (e.g. data/demo/val.list) through the demo "
+                             "model at each precision: top-1 against fp32 clip by clip")
+    parser.add_argument("--demo_prefix", default=None, help="--demo_list: folder its relative paths start from")
     parser.add_argument("--worker", nargs=4, metavar=("PATH", "THREADS", "WORKDIR", "REPEATS_WARMUP"),
                         help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -250,6 +255,42 @@ def predict_once(model, video, precision, chunk, workdir, warm=True):
             "steady_s": (ms.get("preprocess", 0) + ms.get("inference", 0)) / 1000 if ms else None}
 
 
+def predict_list(model, listing, prefix, precision, workdir):
+    """One ``tools/predict.py`` process over every clip of ``listing`` -> ``{file: (class, {class: score})}``."""
+    out_json = os.path.join(workdir, "clips.json")
+    cmd = [sys.executable, os.path.join(common.ROOT, "tools", "predict.py"), "-i", listing, "--model_file", model,
+           "--params_file", model[:-len(".pdmodel")] + ".pdiparams", "--use_gpu", "False", "--disable_glog",
+           "--precision", precision, "--top_k", "1000000", "--output_json", out_json]
+    if prefix:
+        cmd += ["--data_prefix", prefix]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:200]}
+    with open(out_json, encoding="utf-8") as f:
+        results = json.load(f)["results"]
+    return {r["file"]: (r["top_k"][0]["class"], {e["class"]: e["score"] for e in r["top_k"]}) for r in results}
+
+
+def demo_clips_report(args, precisions, workdir):
+    """The demo model on every clip of ``--demo_list``: top-1 and largest score difference against fp32."""
+    models = {"fp32": args.demo_model, "bf16": args.demo_model, "int8": args.demo_int8_model}
+    base = predict_list(args.demo_model, args.demo_list, args.demo_prefix, "fp32", workdir)
+    if "error" in base:
+        log(f"demo clips: fp32 FAILED: {base['error']}")
+        return
+    for precision in precisions:
+        if precision == "fp32" or not models.get(precision):
+            continue
+        other = predict_list(models[precision], args.demo_list, args.demo_prefix, precision, workdir)
+        if "error" in other:
+            log(f"demo clips: {precision} FAILED: {other['error']}")
+            continue
+        same = sum(other[f][0] == base[f][0] for f in base)
+        worst = max(abs(score - other[f][1][c]) for f in base for c, score in base[f][1].items())
+        log(f"demo model, {len(base)} clips of {os.path.basename(args.demo_list)}: {precision} top-1 as fp32 on "
+            f"{same}/{len(base)}; largest score difference (any class) {worst:.4f}")
+
+
 def in_fresh_process(fn, *args):
     """``fn(*args)`` in a spawned interpreter. Linux reports a child's peak RSS as at least the size of
     the process that forked it, so the parent that launches the measured runs must stay small: the
@@ -297,6 +338,8 @@ def e2e_main(args):
                 r = predict_once(model_file, videos[0], prec, chunk, workdir, warm=False)
                 cold.setdefault((prec, chunk), []).append(r)
                 log(f"[{rep}] cold process {prec} chunk {chunk}: {r}")
+        if args.demo_model and args.demo_list:
+            demo_clips_report(args, sorted({prec for prec, _ in configs}), workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     measure_gemm([common.usable_threads()], gemm, "end of run")
