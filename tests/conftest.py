@@ -209,9 +209,25 @@ def main_captured(*args):
 @pytest.fixture(scope="session")
 def small_frames(tmp_path_factory):
     """A small rawframes set shared by the training-guarantee tests: 4 classes x (3 train + 1 val) clips of
-    6 frames, 96x72 (3 iterations of batch 4 per epoch)."""
+    6 frames, 48x36 (3 iterations of batch 4 per epoch); train it with ``write_small_config``."""
     return make_rawframes(str(tmp_path_factory.mktemp("small_frames")), per_class=4, num_frames=6,
-                          val_per_class=1)
+                          val_per_class=1, size=(48, 36))
+
+
+def write_small_config(data_root, out_dir, **kwargs):
+    """``write_config`` with every split's frames scaled to 36 and cropped to 32x32 (a quarter of the demo's
+    64x64 compute); returns the YAML path."""
+    import yaml
+    path = write_config(data_root, out_dir, **kwargs)
+    with open(path, encoding="utf-8") as f:
+        cfg = yaml.safe_load(f)
+    for split in ("train", "valid", "test"):
+        scale, crop = cfg["PIPELINE"][split]["transform"][:2]
+        scale["Scale"]["short_size"] = 36
+        next(iter(crop.values()))["target_size"] = 32
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(cfg, f, sort_keys=False)
+    return path
 
 
 REFERENCE_EPOCHS = 4
@@ -227,7 +243,8 @@ def reference_run(small_frames, tmp_path_factory):
     resume tests compare .pdopt files written by fresh processes."""
     root = tmp_path_factory.mktemp("reference_run")
     out = str(root / "out")
-    cfg = write_config(small_frames, out, path=str(root / "ref.yaml"), epochs=REFERENCE_EPOCHS, num_workers=1)
+    cfg = write_small_config(small_frames, out, path=str(root / "ref.yaml"), epochs=REFERENCE_EPOCHS,
+                             num_workers=1)
     proc = run_main("-c", cfg)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     return {"out": out, "cfg": cfg}

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REFERENCE_EPOCHS, ROOT, main_captured, metrics_records, run_main, write_config
+from conftest import REFERENCE_EPOCHS, ROOT, main_captured, metrics_records, run_main, write_small_config
 
 import paddlevideo  # noqa: F401,E402  (before paddle)
 import paddle  # noqa: E402
@@ -34,7 +34,7 @@ def test_kill9_then_resume_matches_uninterrupted(small_frames, reference_run, tm
     epochs = REFERENCE_EPOCHS
     ref_out = reference_run["out"]
     out = str(tmp_path / "killed")
-    cfg = write_config(small_frames, out, path=str(tmp_path / "killed.yaml"), epochs=epochs, num_workers=1)
+    cfg = write_small_config(small_frames, out, path=str(tmp_path / "killed.yaml"), epochs=epochs, num_workers=1)
     child = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), "-c", cfg], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     first = os.path.join(out, "TSN_demo_epoch_00001.pdparams")
@@ -67,7 +67,7 @@ def test_kill9_then_resume_matches_uninterrupted(small_frames, reference_run, tm
 
 def test_resume_epoch_override_and_missing_checkpoint(small_frames, tmp_path):
     out = str(tmp_path / "out")
-    cfg = write_config(small_frames, out, epochs=2)
+    cfg = write_small_config(small_frames, out, epochs=2)
     proc = main_captured("-c", cfg, "-o", "resume_epoch=1")
     assert proc.returncode == 2
     assert proc.stderr.startswith("main.py: error:") and "TSN_demo_epoch_00001.pdparams" in proc.stderr

@@ -16,7 +16,7 @@ import pytest
 
 from paddlevideo.utils.save_load import load
 
-from conftest import REFERENCE_EPOCHS, ROOT, main_captured, run_main, write_config
+from conftest import REFERENCE_EPOCHS, ROOT, main_captured, run_main, write_small_config
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_sigterm_stops_cleanly_locks_the_folder_and_resumes_to_the_same_weights(
     ref_out = reference_run["out"]
 
     out = str(tmp_path / "stopped")
-    cfg = write_config(data, out, path=str(tmp_path / "stopped.yaml"), epochs=epochs, num_workers=1)
+    cfg = write_small_config(data, out, path=str(tmp_path / "stopped.yaml"), epochs=epochs, num_workers=1)
     child = _start(cfg)
     _wait_for(os.path.join(out, "TSN_demo_epoch_00001.pdparams"), child)
     # One run per output folder: a second training into the same folder stops at once (the lock is held by
@@ -99,7 +99,7 @@ def test_sigterm_stops_cleanly_locks_the_folder_and_resumes_to_the_same_weights(
 @pytest.mark.slow
 def test_sigint_exits_130_with_one_line(data, tmp_path):
     out = str(tmp_path / "out")
-    child = _start(write_config(data, out, epochs=50))
+    child = _start(write_small_config(data, out, epochs=50))
     _wait_for(os.path.join(out, "TSN_demo_epoch_00001.pdparams"), child)
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=120)
@@ -112,7 +112,7 @@ def test_sigint_exits_130_with_one_line(data, tmp_path):
 def test_new_run_into_a_folder_with_checkpoints_is_refused_unless_overwrite(data, reference_run, tmp_path):
     out = str(tmp_path / "out")
     shutil.copytree(reference_run["out"], out)  # a finished run's folder
-    cfg = write_config(data, out, epochs=1)
+    cfg = write_small_config(data, out, epochs=1)
     before = os.path.getmtime(os.path.join(out, "TSN_demo_epoch_00001.pdparams"))
     _one_error_line(main_captured("-c", cfg), f"{out} already holds checkpoints", "--resume", "--overwrite")
     assert os.path.getmtime(os.path.join(out, "TSN_demo_epoch_00001.pdparams")) == before
@@ -123,7 +123,7 @@ def test_new_run_into_a_folder_with_checkpoints_is_refused_unless_overwrite(data
 @pytest.mark.slow
 def test_validation_error_keeps_the_epoch_and_a_failed_start_keeps_config_yaml(data, tmp_path):
     out = str(tmp_path / "out")
-    cfg = write_config(data, out, epochs=2, save_interval=5)
+    cfg = write_small_config(data, out, epochs=2, save_interval=5)
     # The centre crop is larger than the scaled frames: validation fails after epoch 1 has trained.
     proc = main_captured("-c", cfg, "--validate", "-o", "PIPELINE.valid.transform.1.CenterCrop.target_size=500")
     assert proc.returncode == 2 and "500" in proc.stderr
@@ -136,7 +136,7 @@ def test_validation_error_keeps_the_epoch_and_a_failed_start_keeps_config_yaml(d
 
 @pytest.mark.slow
 def test_wrong_backbone_weights_divergence_and_negative_rates_stop_with_one_line(data, reference_run, tmp_path):
-    cfg = write_config(data, str(tmp_path / "r18"), epochs=1)
+    cfg = write_small_config(data, str(tmp_path / "r18"), epochs=1)
     weights = os.path.join(reference_run["out"], "TSN_demo_epoch_00001.pdparams")  # ResNet-18 weights
     _one_error_line(main_captured("-c", cfg, "-w", weights, "-o", "MODEL.backbone.depth=34",
                              "-o", f"output_dir={tmp_path / 'r34'}"),
@@ -153,6 +153,6 @@ def test_a_list_label_beyond_the_class_count_stops_before_training(data, tmp_pat
     bad = tmp_path / "train_frames.list"
     bad.write_text("\n".join(lines[:2] + [lines[2].rsplit(" ", 1)[0] + " 9"] + lines[3:]) + "\n")
     out = tmp_path / "out"
-    proc = main_captured("-c", write_config(data, str(out), epochs=1), "-o", f"DATASET.train.file_path={bad}")
+    proc = main_captured("-c", write_small_config(data, str(out), epochs=1), "-o", f"DATASET.train.file_path={bad}")
     _one_error_line(proc, "train_frames.list:3: label 9 is outside the model's 4 classes (0 to 3)")
     assert not any(n.endswith(".pdparams") for n in os.listdir(out))
