@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, main_captured, make_rawframes, metrics_records, write_config
+from conftest import ROOT, main_captured, make_rawframes, metrics_records, write_small_config
 
 pytestmark = pytest.mark.slow  # every test here launches processes
 
@@ -27,9 +27,10 @@ def _worker_log(log_dir, rank):
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("dist")
     # 8 train clips (2 ranks x batch 2), 4 valid clips.
-    data = make_rawframes(str(root / "data"), per_class=3, num_frames=6, val_per_class=1)
+    data = make_rawframes(str(root / "data"), per_class=3, num_frames=6, val_per_class=1,
+                          size=(48, 36))
     out = str(root / "out")
-    cfg = write_config(data, out, path=str(root / "cfg.yaml"), epochs=2, batch_size=2)
+    cfg = write_small_config(data, out, path=str(root / "cfg.yaml"), epochs=2, batch_size=2)
     log_dir = str(root / "log")
     proc = _launch(log_dir, "-c", cfg, "--validate")
     return {"proc": proc, "out": out, "log_dir": log_dir, "cfg": cfg}
@@ -88,7 +89,8 @@ def test_sigterm_to_the_launcher_stops_both_ranks_at_one_step(trained, tmp_path)
     from paddlevideo.utils.save_load import load
     data = os.path.dirname(trained["cfg"])
     out = str(tmp_path / "out")
-    cfg = write_config(os.path.join(data, "data"), out, path=str(tmp_path / "cfg.yaml"), epochs=200, batch_size=2)
+    cfg = write_small_config(os.path.join(data, "data"), out, path=str(tmp_path / "cfg.yaml"), epochs=200,
+                             batch_size=2)
     log_dir = str(tmp_path / "log")
     cmd = [sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2", "--log_dir", log_dir,
            os.path.join(ROOT, "main.py"), "-c", cfg]

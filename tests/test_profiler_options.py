@@ -1,11 +1,11 @@
-"""``-p/--profiler_options``: every option PaddleVideo documents, in real short trainings (ResNet-18, 64x64),
+"""``-p/--profiler_options``: every option PaddleVideo documents, in real short trainings (ResNet-18, 32x32),
 with the exit status checked."""
 import glob
 import os
 
 import pytest
 
-from conftest import main_in_process, make_rawframes, write_config
+from conftest import main_in_process, make_rawframes, write_small_config
 from paddlevideo.tasks.profiler import parse_profiler_options
 from paddlevideo.utils.errors import UserError
 
@@ -13,7 +13,7 @@ from paddlevideo.utils.errors import UserError
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     return make_rawframes(str(tmp_path_factory.mktemp("profiler_frames")), per_class=2, num_frames=4,
-                          val_per_class=1, size=(64, 48))  # 4 training clips: 4 iterations of batch 1
+                          val_per_class=1, size=(48, 36))  # 4 training clips: 4 iterations of batch 1
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def train(data, tmp_path, monkeypatch, capsys):
 
     def run(options, epochs):
         out = str(tmp_path / "out")
-        cfg = write_config(data, out, epochs=epochs, batch_size=1)
+        cfg = write_small_config(data, out, epochs=epochs, batch_size=1)
         return main_in_process("-c", cfg, "-p", options, capsys=capsys), out
     return run
 

@@ -8,7 +8,7 @@ import pytest
 
 import paddle
 
-from conftest import main_in_process, make_rawframes, write_config
+from conftest import main_in_process, make_rawframes, write_small_config
 from paddlevideo.tasks import train as train_module
 from paddlevideo.tasks.checkpoints import check_optimizer_state
 from paddlevideo.utils.save_load import CheckpointError
@@ -17,7 +17,7 @@ from paddlevideo.utils.save_load import CheckpointError
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     return make_rawframes(str(tmp_path_factory.mktemp("stop_frames")), per_class=2, num_frames=4,
-                          val_per_class=1, size=(64, 48))
+                          val_per_class=1, size=(48, 36))
 
 
 def _one_error_line(proc, *needles):
@@ -32,7 +32,7 @@ def _one_error_line(proc, *needles):
 def test_sigterm_during_validation_names_the_checkpoint_and_the_resume_command(data, tmp_path, monkeypatch,
                                                                                 capsys):
     out = str(tmp_path / "out")
-    cfg = write_config(data, out, epochs=3, save_interval=5)  # epoch 2 is not due for a checkpoint
+    cfg = write_small_config(data, out, epochs=3, save_interval=5)  # epoch 2 is not due for a checkpoint
     evaluate, calls = train_module.evaluate, []
 
     def terminated_while_validating(*args, **kwargs):
@@ -59,7 +59,7 @@ def one_epoch(data, tmp_path_factory):
     """A finished 1-epoch run (one iteration): ``(config, output folder)``."""
     root = tmp_path_factory.mktemp("one_epoch")
     out = str(root / "out")
-    cfg = write_config(data, out, path=str(root / "cfg.yaml"), epochs=1)
+    cfg = write_small_config(data, out, path=str(root / "cfg.yaml"), epochs=1)
 
 
     class _Uncaptured:  # main_in_process reads output through capsys, which a module fixture cannot take
