@@ -1,5 +1,5 @@
-"""End-to-end training through main.py on a generated 4-class rawframes dataset (ResNet-18, 64x64; the toy task
-at 32x32), in-process: what is checked is main.py's output and files, not a process boundary."""
+"""End-to-end training through main.py on a generated 4-class rawframes dataset (ResNet-18, 32x32; the toy task
+at 64x64), in-process: what is checked is main.py's output and files, not a process boundary."""
 import os
 import re
 
@@ -14,8 +14,8 @@ from log_line_formats import (
 
 pytestmark = pytest.mark.slow  # every test here trains
 
-# 32x32 crops (a quarter of the demo's 64x64 compute) of 48x36 frames scaled to 36: what these tests check
-# (lines, files, figures, learning) does not depend on the image size.
+# 32x32 crops (a quarter of the demo's 64x64 compute) of 48x36 frames scaled to 36: what the tests using them
+# check (lines, files, figures) does not depend on the image size.
 SMALL_IMAGES = ["PIPELINE.train.transform.0.Scale.short_size=36",
                 "PIPELINE.train.transform.1.MultiScaleCrop.target_size=32",
                 "PIPELINE.valid.transform.0.Scale.short_size=36",
@@ -99,18 +99,19 @@ def test_max_iters_amp_on_cpu_and_finetune(dataset, tmp_path, capsys):
 
 
 def test_toy_task_learns_to_90_percent(tmp_path, capsys):
-    """The honest end-to-end check: 4 visually distinct classes, ResNet-18 from scratch, 6 epochs, 16 held-out
-    clips (chance is 25%; 90% means at most one clip wrong)."""
-    data = make_rawframes(str(tmp_path / "toy"), per_class=16, num_frames=6, val_per_class=4, seed=1, size=(48, 36))
+    """The honest end-to-end check: 4 visually distinct classes, ResNet-18 from scratch at the demo's 64x64,
+    6 epochs, 16 held-out clips (chance is 25%; 90% means at most one clip wrong). Smaller crops learn less
+    reliably across data seeds, so this test keeps the demo's size."""
+    data = make_rawframes(str(tmp_path / "toy"), per_class=16, num_frames=8, val_per_class=4, seed=1)
     out = str(tmp_path / "out")
     cfg = write_config(data, out, epochs=6, batch_size=8, save_interval=6)  # the best model is still saved
-    proc = main_in_process("-c", cfg, "--validate", "-o", "OPTIMIZER.learning_rate.values=[0.05, 0.002, 0.0002]",
-                           "-o", "OPTIMIZER.learning_rate.boundaries=[4, 5]", *SMALL, capsys=capsys)
+    proc = main_in_process("-c", cfg, "--validate", "-o", "OPTIMIZER.learning_rate.values=[0.02, 0.002, 0.0002]",
+                           "-o", "OPTIMIZER.learning_rate.boundaries=[4, 5]", capsys=capsys)
     assert proc.returncode == 0, proc.stderr[-3000:]
     losses, top1 = epoch_values(out, "train", "loss"), epoch_values(out, "val", "top1")
     assert len(losses) == 6 and losses[-1] < 0.5 * losses[0], losses
     assert max(top1) >= 0.9, top1
-    assert epoch_values(out, "train", "lr") == pytest.approx([0.05] * 4 + [0.002, 0.0002])
+    assert epoch_values(out, "train", "lr") == pytest.approx([0.02] * 4 + [0.002, 0.0002])
     assert re.search(r"Already save the best model \(top1 acc\)0\.9|Already save the best model \(top1 acc\)1\.0",
                      proc.stdout)
 
