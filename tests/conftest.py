@@ -128,20 +128,10 @@ def run_main(*args, cwd=ROOT, timeout=600, env=None):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def main_in_process(*args, capsys):
-    """``main.main(ARGS)`` in this process (no interpreter start-up, Paddle imported once for the session);
-    returns a CompletedProcess-like object with ``returncode``, ``stdout`` and ``stderr``.
-
-    argparse's usage errors exit through ``SystemExit``; they are caught and returned like a process's.
-    """
-    import main as main_script
-    capsys.readouterr()
-    try:
-        code = main_script.main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(["main.py", *args], code, out.out, out.err)
+def main_in_process(*args, capsys=None):
+    """``main_captured(*args)``: ``main.main(ARGS)`` in this process. ``capsys`` is accepted and unused (the
+    output is captured by ``main_captured`` itself), so tests and wider fixtures share one helper."""
+    return main_captured(*args)
 
 
 def metrics_records(out_dir, event=None, mode=None):
@@ -193,7 +183,8 @@ def make_checkpoint(path, num_classes=4, seed=0):
 # ---------------------------------------------------------------- shared training runs (session fixtures)
 def main_captured(*args):
     """``main.main(ARGS)`` in this process with stdout/stderr captured, usable where ``capsys`` is not (fixtures
-    wider than one test); returns a CompletedProcess-like object like ``main_in_process``."""
+    wider than one test); returns a CompletedProcess-like object (``returncode``, ``stdout``, ``stderr``);
+    argparse's usage errors exit through ``SystemExit`` and are returned like a process's."""
     import contextlib
     import io
     import main as main_script

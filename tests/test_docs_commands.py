@@ -160,6 +160,7 @@ def sandbox(tmp_path_factory):
 
 
 COMMANDS = collect()
+pytestmark = pytest.mark.slow  # every documented command is a real process in the sandbox
 
 
 def as_fresh_run(command: str) -> str:

@@ -173,6 +173,7 @@ def test_local_paths_pass_through_and_the_cache_follows_the_environment(tmp_path
     assert a != b and os.path.basename(a) == os.path.basename(b) == "TSN_k400.pdparams"
 
 
+@pytest.mark.slow  # a real export
 def test_export_takes_weights_by_url(server, cache, tmp_path, capsys):
     from conftest import DEMO_CFG, SMALL, load_tool, make_checkpoint
     make_checkpoint(tmp_path / "small.pdparams")
@@ -188,6 +189,7 @@ def test_export_takes_weights_by_url(server, cache, tmp_path, capsys):
     assert server.requests == {"/missing.pdparams": 1, "/TSN_demo.pdparams": 1}
 
 
+@pytest.mark.slow  # builds and loads a ResNet-18
 def test_main_weights_and_backbone_pretrained_take_urls(server, cache, tmp_path, capsys):
     """``main.py -w URL`` goes through the download (a 404 is its one line, before any work), and
     ``MODEL.backbone.pretrained: URL`` loads the downloaded backbone weights."""

@@ -12,6 +12,8 @@ def sample_video(tmp_dir):
     """A real H.264 clip committed with the tests (``tmp_dir`` is kept for callers)."""
     return REAL_CLIP
 
+pytestmark = pytest.mark.slow  # every test here traces, exports or runs an exported model
+
 
 def without_network_prefix():
     """``["unshare", "-n"]`` (a network namespace with no network) when this machine permits it, else the reason."""

@@ -9,6 +9,8 @@ import pytest
 
 from conftest import DEMO_CFG, SMALL, load_tool, make_checkpoint, small_config
 
+pytestmark = pytest.mark.slow  # every test here traces, exports or runs an exported model
+
 
 @pytest.fixture(scope="module")
 def first_export(tmp_path_factory):

@@ -20,6 +20,8 @@ EXPECTED_OPS = [
 # Imports Paddle's absence must not break: a fake 'paddle' package whose import fails comes first.
 FAKE_PADDLE = "raise ImportError('paddle is blocked in this test')\n"
 
+pytestmark = pytest.mark.slow  # every test here traces, exports or runs an exported model
+
 
 def block_paddle_env(folder):
     """Environment for a child Python in which ``import paddle`` raises ImportError."""

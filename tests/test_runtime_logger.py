@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from paddlevideo.utils.logger import format_batch_log, format_epoch_log, setup_logger
 from paddlevideo.utils.runtime import cpu_vendor, setup_cpu_runtime, usable_cpus
 
@@ -22,6 +24,7 @@ def test_runtime_sets_threads_and_never_overrides_user_values():
     assert outcome["OMP_NUM_THREADS"] == ("7", "user")
 
 
+@pytest.mark.slow  # fresh interpreters
 def test_import_has_no_side_effects_and_setup_runtime_keeps_all_cores():
     """``import paddlevideo`` (and its loader, model and task modules) changes no environment variable,
     cv2 thread count, logger handler or excepthook; ``setup_runtime()`` before Paddle gives all cores."""

@@ -154,6 +154,15 @@ def train_model(cfg, weights=None, validate=False, use_amp=False, amp_level=None
                     ...],                                                   # epochs run (not resumed past)
          "best_top1": float or None, "best_epoch": int or None}  # highest val top1 (first epoch reaching it)
     """
+    # Paddle names optimizer accumulators from a per-process counter (conv1_weights_velocity_0, then _1 in
+    # a second run): a fresh counter per run gives each run the names a fresh process gives, so a .pdopt
+    # written by one run resumes in a later run of the same process (the Python API, in-process tests).
+    with paddle.utils.unique_name.guard():
+        return _train_model(cfg, weights, validate, use_amp, amp_level, max_iters, profiler_options, seed, rank,
+                            world_size)
+
+
+def _train_model(cfg, weights, validate, use_amp, amp_level, max_iters, profiler_options, seed, rank, world_size):
     device = select_device()
     resume_epoch = int(setting(cfg, "resume_epoch"))
     if resume_epoch and weights:
