@@ -296,8 +296,12 @@ def in_fresh_process(fn, *args):
     the process that forked it, so the parent that launches the measured runs must stay small: the
     export and quantization (Paddle, the model) happen elsewhere."""
     import multiprocessing
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
+    pool = multiprocessing.get_context("spawn").Pool(1)
+    try:
         return pool.apply(fn, args)
+    finally:  # close + join, not the context manager's terminate: Paddle prints a C++ report on SIGTERM
+        pool.close()
+        pool.join()
 
 
 def e2e_main(args):
