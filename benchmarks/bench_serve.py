@@ -10,7 +10,7 @@ then per level N clients at once sharing ``--requests`` requests. A client that 
 Reported per level: 200 / 503 / other answers, videos/s (200 answers over the level's wall time) against
 predict.py's rate, p50 and p95 latency of the 200 answers; per pool size the server's peak RSS (VmHWM).
 Without ``--model_dir`` a random-weight ResNet-50 TSN (400 classes) is exported to a temp folder first.
-Whole run at the defaults: about 8 minutes on 2 Zen 4 cores.
+Whole run at the defaults: 10-13 minutes on 2 shared Zen 4 cores.
 """
 import argparse
 import json

@@ -54,8 +54,8 @@ def parse_args(argv=None):
     parser.add_argument("--cpu_threads", type=int, default=None,
                         help="threads per predictor (default: usable CPUs / --pool_size)")
     parser.add_argument("--pool_size", type=int, default=1,
-                        help="predictors run in parallel, each on its own thread (default 1: on 2 cores a "
-                             "second one measured no faster, docs/serving.md)")
+                        help="predictors run in parallel, each with its own copy of the model and its own "
+                             "thread (default 1: one predictor already uses every core)")
     parser.add_argument("--max_upload_mb", type=float, default=256, help="larger uploads get 413 (default 256)")
     parser.add_argument("--max_queue", type=int, default=4,
                         help="requests waiting for a predictor; more get 503 + Retry-After (default 4)")
