@@ -26,7 +26,8 @@ from conftest import write_video
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC_FILES = ["docs/data.md", "docs/config.md", "docs/train.md", "docs/model.md", "docs/distributed.md",
              "docs/export.md", "docs/predict.md", "docs/deployment_gpu_tensorrt.md", "docs/demo.md",
-             "docs/differences.md", "docs/performance.md", "README.md"]
+             "docs/differences.md", "docs/performance.md", "docs/weights.md", "docs/serving.md",
+             "docs/quantization.md", "docs/guarantees.md", "README.md"]
 
 SKIP = [
     (r"^make\b", "make test is what CI runs; make demo runs the docs/demo.md commands, which this file runs one by one"),

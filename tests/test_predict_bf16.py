@@ -9,10 +9,30 @@ FLAGS_ZEN3 = "fpu sse avx2 fma"
 FLAGS_NO_AMX = "fpu sse avx2 avx512f avx512_bf16 avx512_vnni"  # Zen 4, or a Xeon whose AMX the hypervisor hides
 
 
-def fake_cpuinfo(tmp_path, flags, name="cpuinfo"):
+def fake_cpuinfo(tmp_path, flags, name="cpuinfo", vendor="GenuineIntel"):
     path = tmp_path / name
-    path.write_text(f"processor\t: 0\nmodel name\t: test cpu\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    path.write_text(f"processor\t: 0\nvendor_id\t: {vendor}\nmodel name\t: test cpu\nflags\t\t: {flags}\n\n"
+                    "processor\t: 1\n")
     return str(path)
+
+
+@pytest.mark.parametrize("flags, vendor, faster", [
+    (FLAGS_AMX, "GenuineIntel", True),       # Sapphire Rapids class: about 4x
+    (FLAGS_NO_AMX, "GenuineIntel", False),   # a Xeon whose AMX is hidden: slower than fp32
+    (FLAGS_NO_AMX, "AuthenticAMD", True),    # Zen 4: 1.6-2x
+    (FLAGS_ZEN3, "AuthenticAMD", None),      # no bf16 at all
+])
+def test_bf16_advice_follows_what_was_measured_on_the_cpu_class(tmp_path, flags, vendor, faster):
+    from paddlevideo.inference.predictors import bf16_hint, bf16_measured, bf16_slow_notice
+    cpuinfo = fake_cpuinfo(tmp_path, flags, f"{vendor}{len(flags)}", vendor)
+    measured = bf16_measured(cpuinfo)
+    assert (measured and measured[0]) == faster if faster is not None else measured is None
+    hint, notice = bf16_hint("predict.py", cpuinfo), bf16_slow_notice("predict.py", cpuinfo)
+    assert (hint is not None) == bool(faster) and (notice is not None) == (faster is False)
+    if hint:
+        assert hint.startswith("predict.py: hint: on this CPU --precision bf16 runs ") and "\n" not in hint
+    if notice:
+        assert notice.startswith("predict.py: note: on this CPU --precision bf16 is likely slower than fp32")
 
 
 @pytest.fixture
@@ -103,8 +123,8 @@ def test_fp32_hint_only_where_bf16_runs(model, capsys, tmp_path, monkeypatch):  
     code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False"))
     hints = [line for line in err.splitlines() if "hint:" in line]
     assert code == 0 and len(parse_results(out)) == 1 and "hint" not in out  # stdout stays PaddleVideo's
-    assert len(hints) == 1 and hints[0].startswith("predict.py: hint: this CPU has amx_bf16: --precision bf16")
-    for flags in (FLAGS_ZEN3, FLAGS_NO_AMX):  # no bf16, or AVX512-BF16 without AMX: no advice to use bf16
+    assert len(hints) == 1 and hints[0].startswith("predict.py: hint: on this CPU --precision bf16 runs about 4x")
+    for flags in (FLAGS_ZEN3, FLAGS_NO_AMX):  # no bf16, or an Intel CPU without AMX: no advice to use bf16
         monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, flags, f"cpu{len(flags)}"))
         code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False"))
         assert code == 0 and "hint" not in err and "bf16" not in err
@@ -113,12 +133,12 @@ def test_fp32_hint_only_where_bf16_runs(model, capsys, tmp_path, monkeypatch):  
 @pytest.mark.slow  # exports a small model (module fixture) and runs it
 def test_bf16_without_amx_runs_with_one_line(model, capsys, tmp_path, monkeypatch):  # noqa: F811
     from paddlevideo.inference import predictors
-    monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_NO_AMX, "zen4"))
+    monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_NO_AMX, "xeon207"))
     code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False", "--precision", "bf16"))
     assert code == 0 and len(parse_results(out)) == 1
     assert err.strip().splitlines() == [
-        "predict.py: note: this CPU has avx512_bf16 but no amx_bf16: --precision bf16 is likely slower than fp32 "
-        "here (1.2-1.6x slower measured on a Xeon without AMX); running bf16 as asked"]
+        "predict.py: note: on this CPU --precision bf16 is likely slower than fp32: 1.2-1.6x slower than fp32 "
+        "(AVX512-BF16 without AMX; measured on an Intel Xeon without AMX); running bf16 as asked"]
     monkeypatch.setattr(predictors, "CPUINFO", fake_cpuinfo(tmp_path, FLAGS_AMX, "spr"))
     code, out, err = predict(capsys, paddle_args(model, "--use_gpu", "False", "--precision", "bf16"))
     assert code == 0 and err.strip() == ""  # with AMX: bf16 is the fast path, nothing to say

@@ -405,8 +405,9 @@ def add_predict_args(parser, onnx_only=False):
     parser.add_argument("--precision", type=str, default="fp32", choices=list(PRECISIONS),
                         help="fp32/fp16/int8: TensorRT on the GPU (PaddleVideo's); on CPU, int8 runs a model "
                              "quantized by deploy/slim/quant_post_static.py with oneDNN int8, and bf16 runs oneDNN "
-                             "bfloat16 on CPUs with AVX512-BF16 (about 4x faster than fp32 with AMX-BF16, likely "
-                             "slower without)")
+                             "bfloat16 on CPUs with AVX512-BF16 (about 4x faster than fp32 with AMX-BF16, 1.6-2x on "
+                             "an AMD EPYC Zen 4, slower on an Intel Xeon without AMX; "
+                             "benchmarks/bench_predict.py --precision-check measures yours)")
     parser.add_argument("--view_chunk", type=int, default=DEFAULT_VIEW_CHUNK,
                         help=f"views per model run (default {DEFAULT_VIEW_CHUNK}); the chunk logits are averaged, "
                              "same scores, peak memory bounded by the chunk; 0: all views at once")

@@ -369,16 +369,23 @@ CPUINFO = "/proc/cpuinfo"
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def read_cpu_flags(cpuinfo: str = CPUINFO) -> frozenset:
-    """The ``flags`` of the first processor in ``cpuinfo`` (empty when the file is unreadable or has none)."""
+def read_cpu_field(cpuinfo: str, field: str) -> str:
+    """The value of ``field`` (``flags``, ``vendor_id``) for the first processor in ``cpuinfo`` ("" when the
+    file is unreadable or has none)."""
     try:
         with open(cpuinfo, encoding="ascii", errors="ignore") as f:
             for line in f:
-                if line.startswith("flags") and ":" in line:
-                    return frozenset(line.split(":", 1)[1].split())
+                name, sep, value = line.partition(":")
+                if sep and name.strip() == field:
+                    return value.strip()
     except OSError:
         pass
-    return frozenset()
+    return ""
+
+
+def read_cpu_flags(cpuinfo: str = CPUINFO) -> frozenset:
+    """The ``flags`` of the first processor in ``cpuinfo`` (empty when the file is unreadable or has none)."""
+    return frozenset(read_cpu_field(cpuinfo, "flags").split())
 
 
 @functools.lru_cache(maxsize=None)
@@ -420,27 +427,38 @@ def check_cpu_int8(model_file: str, enable_mkldnn: bool, ir_optim: bool, quantiz
                              "model it writes")
 
 
-def has_amx_bf16(cpuinfo: str = None) -> bool:
-    """True when the CPU has AMX-BF16 tiles, where oneDNN's bf16 pays (about 4x fp32 measured)."""
-    return "amx_bf16" in bf16_flags(cpuinfo or CPUINFO)
+def bf16_measured(cpuinfo: str = None):
+    """``(faster, figure)``: how oneDNN bf16 compared with fp32 (one 250-view ResNet-50 video) on this CPU's
+    class, or None where bf16 does not run. The flags alone do not tell: AVX512-BF16 without AMX was slower
+    than fp32 on an Intel Xeon but faster on an AMD EPYC Zen 4 (docs/performance.md)."""
+    cpuinfo = cpuinfo or CPUINFO
+    flags = bf16_flags(cpuinfo)
+    if "amx_bf16" in flags:
+        return True, "about 4x faster than fp32 (AMX-BF16; measured on a Sapphire Rapids-class Xeon)"
+    if "avx512_bf16" not in flags:
+        return None
+    if read_cpu_field(cpuinfo, "vendor_id") == "AuthenticAMD":
+        return True, "1.6-2x faster than fp32 (AVX512-BF16; measured on an AMD EPYC Zen 4)"
+    return False, "1.2-1.6x slower than fp32 (AVX512-BF16 without AMX; measured on an Intel Xeon without AMX)"
 
 
 def bf16_hint(program: str, cpuinfo: str = None):
-    """The one stderr line an fp32 CPU run prints where bf16 was measured faster (AMX-BF16), or None.
-
-    Keyed on ``amx_bf16``: with AVX512-BF16 alone, oneDNN's bf16 was measured slower than fp32."""
-    if not has_amx_bf16(cpuinfo):
+    """The one stderr line an fp32 CPU run prints where bf16 was measured faster on this CPU's class, or None."""
+    measured = bf16_measured(cpuinfo)
+    if not measured or not measured[0]:
         return None
-    return (f"{program}: hint: this CPU has amx_bf16: --precision bf16 runs about 4x faster "
-            "(same top-1 on the test videos, scores within 0.02; fp32 stays the default and matches PaddleVideo)")
+    return (f"{program}: hint: on this CPU --precision bf16 runs {measured[1]}, same top-1 on the test videos; "
+            "fp32 stays the default and matches PaddleVideo (benchmarks/bench_predict.py --precision-check "
+            "measures yours)")
 
 
 def bf16_slow_notice(program: str, cpuinfo: str = None):
-    """The one stderr line a bf16 run prints on a CPU with AVX512-BF16 but no AMX-BF16, or None."""
-    if has_amx_bf16(cpuinfo):
+    """The one stderr line a bf16 run prints where bf16 was measured slower than fp32 on this CPU's class, or None."""
+    measured = bf16_measured(cpuinfo)
+    if not measured or measured[0]:
         return None
-    return (f"{program}: note: this CPU has avx512_bf16 but no amx_bf16: --precision bf16 is likely slower than "
-            "fp32 here (1.2-1.6x slower measured on a Xeon without AMX); running bf16 as asked")
+    return (f"{program}: note: on this CPU --precision bf16 is likely slower than fp32: {measured[1]}; "
+            "running bf16 as asked")
 
 
 # ---------------------------------------------------------------- backends
