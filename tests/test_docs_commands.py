@@ -88,11 +88,16 @@ def collect():
     return items
 
 
-def _shrink_config(name, extra, out_dir):
+def _shrink_config(name, extra, out_dir, common=SHRINK_COMMON):
     from paddlevideo.utils.config import override_config, parse_config, save_config
     cfg = parse_config(os.path.join(ROOT, "configs/recognition/tsn", name))
-    override_config(cfg, SHRINK_COMMON + extra)
+    override_config(cfg, list(common) + extra)
     save_config(cfg, out_dir, name)
+
+
+# The quantization configs calibrate the sandbox's tiny export (ResNet-18, 32x32 crops) on 2 batches.
+SHRINK_QUANT = ["PIPELINE.quant.transform.0.Scale.short_size=40", "PIPELINE.quant.transform.1.CenterCrop.target_size=32",
+                "PIPELINE.quant.sample.num_seg=3", "DATASET.batch_nums=2"]
 
 
 def _run(argv, cwd, env):
@@ -147,6 +152,9 @@ def sandbox(tmp_path_factory):
         "PIPELINE.test.decode.backend=cv2"], cfg_dir)
     # 2 epochs: checkpoints after epoch 1 (always) and the last, as the real 10-epoch config saves epoch 1.
     _shrink_config("tsn_demo.yaml", ["epochs=2"], cfg_dir)
+    _shrink_config("tsn_k400_frames_quantization.yaml", [f"DATASET.quant.data_prefix={k}/rawframes/val"], cfg_dir,
+                   SHRINK_QUANT)
+    _shrink_config("tsn_k400_videos_quantization.yaml", ["PIPELINE.quant.decode.backend=cv2"], cfg_dir, SHRINK_QUANT)
     # A video where the README expects one, and a checkpoint + export for pages read out of order.
     shutil.copy(ws / k / "videos" / "val" / "archery" / "archery_0.mp4", ws / "data" / "example.avi")
     _run([py, "main.py", "--validate", "-c", "configs/recognition/tsn/tsn_k400_frames.yaml",
