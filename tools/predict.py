@@ -20,9 +20,12 @@ import paddlevideo  # noqa: E402
 
 def main(argv=None):
     """``tools/predict.py ARGS``: a thin layer over ``paddlevideo.Predictor``; returns the exit status."""
+    from paddlevideo.utils.errors import run_cli
     from paddlevideo.utils.runtime import require_paddle
     paddlevideo.setup_runtime()  # before Paddle is imported
-    require_paddle("predict.py")
+    missing = run_cli("predict.py", lambda: require_paddle("predict.py"))  # one line without Paddle
+    if missing:
+        return missing
     from paddlevideo.inference.api import main as predict_main
     return predict_main(argv, "predict.py")
 

@@ -23,17 +23,9 @@ if ROOT not in sys.path:
 
 import paddlevideo  # noqa: E402
 from paddlevideo.slim import ALGOS, DEFAULT_ALGO, DEFAULT_VIEW_CHUNK  # noqa: E402  (imports no Paddle)
+from paddlevideo.utils.flags import str2bool  # noqa: E402
 
 PROGRAM = "quant_post_static.py"
-
-
-def _bool(text):
-    value = str(text).strip().lower()
-    if value in ("true", "t", "1", "yes", "y", "on"):
-        return True
-    if value in ("false", "f", "0", "no", "n", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
 
 
 def _positive(text):
@@ -52,7 +44,7 @@ def parse_args(argv=None):
     parser.add_argument("-c", "--config", type=str, required=True, help="quantization config file path")
     parser.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
                         help="config option to override (repeatable)")
-    parser.add_argument("--use_gpu", type=_bool, default=True, metavar="True|False",
+    parser.add_argument("--use_gpu", type=str2bool, default=True, metavar="True|False",
                         help="calibrate on the GPU (a CPU-only Paddle warns and uses the CPU)")
     parser.add_argument("--algo", choices=ALGOS, default=DEFAULT_ALGO,
                         help=f"activation calibration (weights: channel-wise abs-max); default {DEFAULT_ALGO}; "
@@ -66,12 +58,12 @@ def main(argv=None):
     args = parse_args(argv)
     from paddlevideo.utils.runtime import require_paddle
     paddlevideo.setup_runtime()  # before Paddle is imported
-    require_paddle(PROGRAM)
-    from paddlevideo.slim import quant_settings, quantize
-    from paddlevideo.utils.config import get_config
     from paddlevideo.utils.errors import run_cli
 
     def work():
+        require_paddle(PROGRAM)  # inside run_cli: a Python without Paddle gets one line
+        from paddlevideo.slim import quant_settings, quantize
+        from paddlevideo.utils.config import get_config
         cfg = get_config(args.config, overrides=args.override, show=False)
         settings = quant_settings(cfg, args.config)
         result = quantize(settings, algo=args.algo, view_chunk=args.view_chunk, use_gpu=args.use_gpu)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..utils.atomic import atomic_write
+from ..utils.flags import str2bool
 from ..utils.errors import UserError, error_line
 from ..utils.paths import refuse_output_over_inputs
 from .model import NO_MODEL_FILES, InferenceError, load_label_list, ordered_labels, resolve_model_setup, yml_path
@@ -362,18 +363,6 @@ class Predictor:
 
 
 # ---------------------------------------------------------------- the command line
-def str2bool(text) -> bool:
-    """PaddleVideo's flag syntax: ``--use_gpu False``; also accepts yes/no/on/off, rejects the rest."""
-    if isinstance(text, bool):
-        return text
-    value = str(text).strip().lower()
-    if value in ("true", "t", "1", "yes", "y", "on"):
-        return True
-    if value in ("false", "f", "0", "no", "n", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
-
-
 def add_predict_args(parser, onnx_only=False):
     """PaddleVideo's predict.py flags (``str2bool`` values: ``--use_gpu False``) plus ours."""
     bool_flag = dict(type=str2bool, nargs="?", const=True, metavar="True|False")
