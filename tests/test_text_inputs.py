@@ -38,3 +38,16 @@ def test_label_list_encoding_error_is_one_line(tmp_path, capsys):
                        "--label_list", str(labels)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "labels.txt:2: byte 0xff is not UTF-8" in err[0]
+
+
+def test_an_unreadable_text_input_is_one_user_error_naming_it(tmp_path):
+    """The shared reader turns file-system errors into one line (a folder where a list or .yml should be),
+    still an OSError for callers that handle those themselves."""
+    from paddlevideo.utils.errors import UserError
+    from paddlevideo.utils.text_files import read_lines
+    folder = tmp_path / "train.list"
+    folder.mkdir()
+    for path in (folder, tmp_path / "missing.list"):
+        with pytest.raises(UserError) as raised:
+            read_lines(str(path))
+        assert isinstance(raised.value, OSError) and str(raised.value).startswith(f"cannot read {path}: ")

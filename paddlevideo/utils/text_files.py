@@ -9,10 +9,21 @@ class TextEncodingError(UserError, ValueError):
     """A text input is not UTF-8; the message names the file, the line and the offending byte."""
 
 
+class TextReadError(UserError, OSError):
+    """A text input cannot be read (missing, a folder, no permission); still an ``OSError`` for callers
+    that handle those themselves."""
+
+
 def read_text(path: str) -> str:
-    """The whole file as text: UTF-8, a leading byte-order mark dropped (editors on Windows add one)."""
-    with open(path, "rb") as f:
-        data = f.read()
+    """The whole file as text: UTF-8, a leading byte-order mark dropped (editors on Windows add one).
+    Raises ``TextReadError`` or ``TextEncodingError``: one line naming the file."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as err:
+        error = TextReadError(f"cannot read {path}: {err.strerror or err}")
+        error.errno = err.errno
+        raise error from None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     try:
