@@ -116,7 +116,7 @@ def test_sigterm_during_predict_is_one_line_and_exit_143(model, tmp_path):  # no
             proc.kill()
             proc.communicate()
     assert proc.returncode == 143, err[-2000:]
-    line, = err.strip().splitlines()
+    line, = [text for text in err.strip().splitlines() if ": hint: " not in text]  # a CPU may get the bf16 hint
     assert line.startswith("predict.py: stopped by SIGTERM after ") and line.endswith(
         "of 40 videos (their results are above; --output_json was not written)")
 
