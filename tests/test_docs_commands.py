@@ -79,12 +79,16 @@ def extract_commands(text: str):
 
 
 def collect():
-    items = []
+    items, first = [], {}
     for rel in DOC_FILES:
         path = os.path.join(ROOT, rel)
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:
-                items += [pytest.param(cmd, id=f"{rel}:{line}") for line, cmd in extract_commands(f.read())]
+                for line, cmd in extract_commands(f.read()):
+                    where = f"{rel}:{line}"
+                    same = first.setdefault(" ".join(cmd.split()), where)
+                    marks = [] if same == where else [pytest.mark.skip(reason=f"the same command as {same}, run there")]
+                    items.append(pytest.param(cmd, id=where, marks=marks))
     return items
 
 
