@@ -104,3 +104,22 @@ def test_missing_paddle_gives_one_line(tmp_path):
     assert out.returncode == 2
     assert out.stderr.startswith("main.py: error: PaddlePaddle is not installed") and "make demo" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.slow  # three fresh interpreters
+@pytest.mark.parametrize("script, argv", [
+    ("tools/export_model.py", ["-c", "c.yaml", "-p", "w.pdparams"]),
+    ("tools/predict.py", ["-i", "v.avi"]),
+    ("deploy/slim/quant_post_static.py", ["-c", "q.yaml"]),
+])
+def test_tools_without_paddle_say_so_in_one_line(tmp_path, script, argv):
+    fake = tmp_path / "paddle"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('No module named paddle')\n")
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{ROOT}")
+    out = subprocess.run([sys.executable, os.path.join(ROOT, script), *argv], capture_output=True, text=True,
+                         env=env, cwd=str(tmp_path), timeout=120)
+    program = os.path.basename(script)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith(f"{program}: error: PaddlePaddle is not installed"), out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -25,7 +25,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-import paddlevideo  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -50,12 +49,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from paddlevideo.utils.runtime import require_paddle
-    paddlevideo.setup_runtime()  # before Paddle is imported
-    from paddlevideo.utils.errors import run_cli
+    from paddlevideo.utils.runtime import run_paddle_tool
 
     def work():
-        require_paddle("export_model.py")  # inside run_cli: a Python without Paddle gets one line
         from paddlevideo.inference.export import check_opset, export_model
         from paddlevideo.utils.config import get_config
         if args.onnx:
@@ -73,7 +69,7 @@ def main(argv=None):
         for path in result["removed"]:
             print(f"removed {path} (left by an earlier export, not part of this one)")
         print(f"model ({result['name']}) has been already saved in ({args.output_path}).")
-    return run_cli("export_model.py", work)
+    return run_paddle_tool("export_model.py", work)
 
 
 if __name__ == "__main__":

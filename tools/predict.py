@@ -15,19 +15,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-import paddlevideo  # noqa: E402
 
 
 def main(argv=None):
     """``tools/predict.py ARGS``: a thin layer over ``paddlevideo.Predictor``; returns the exit status."""
-    from paddlevideo.utils.errors import run_cli
-    from paddlevideo.utils.runtime import require_paddle
-    paddlevideo.setup_runtime()  # before Paddle is imported
-    missing = run_cli("predict.py", lambda: require_paddle("predict.py"))  # one line without Paddle
-    if missing:
-        return missing
-    from paddlevideo.inference.api import main as predict_main
-    return predict_main(argv, "predict.py")
+    from paddlevideo.utils.runtime import run_paddle_tool
+
+    def work():
+        from paddlevideo.inference.api import main as predict_main
+        return predict_main(argv, "predict.py")  # its own run_cli: bad flags and inputs are one line
+    return run_paddle_tool("predict.py", work)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-import paddlevideo  # noqa: E402
 from paddlevideo.slim import ALGOS, DEFAULT_ALGO, DEFAULT_VIEW_CHUNK  # noqa: E402  (imports no Paddle)
 from paddlevideo.utils.flags import str2bool  # noqa: E402
 
@@ -56,12 +55,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from paddlevideo.utils.runtime import require_paddle
-    paddlevideo.setup_runtime()  # before Paddle is imported
-    from paddlevideo.utils.errors import run_cli
+    from paddlevideo.utils.runtime import run_paddle_tool
 
     def work():
-        require_paddle(PROGRAM)  # inside run_cli: a Python without Paddle gets one line
         from paddlevideo.slim import quant_settings, quantize
         from paddlevideo.utils.config import get_config
         cfg = get_config(args.config, overrides=args.override, show=False)
@@ -72,7 +68,7 @@ def main(argv=None):
         print(f"int8 model ({settings.model_name}, {result.algo} on {result.views} views in {result.feeds} "
               f"feeds, {result.seconds:.0f} s) saved in {settings.quant_output_dir}; run it with "
               f"tools/predict.py --precision int8")
-    return run_cli(PROGRAM, work)
+    return run_paddle_tool(PROGRAM, work)
 
 
 if __name__ == "__main__":

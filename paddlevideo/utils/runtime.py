@@ -124,3 +124,16 @@ def require_paddle(program: str = "paddlevideo"):
         for line in captured.getvalue().splitlines():
             if line.strip() and not any(noise in line for noise in _PADDLE_IMPORT_NOISE):
                 sys.stderr.write(line + "\n")
+
+
+def run_paddle_tool(program: str, work) -> int:
+    """What a tool that needs Paddle does around its ``work()``: the CPU set-up before Paddle is imported, then
+    ``run_cli`` (one line, exit 2, on bad input) around the Paddle import and the work; returns the exit status."""
+    from .errors import run_cli
+    setup_runtime()
+
+    def checked():
+        require_paddle(program)  # inside run_cli: a Python without Paddle gets one line
+        return work()
+    return run_cli(program, checked)
+
