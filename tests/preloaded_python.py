@@ -2,12 +2,12 @@
 
 ``PreloadedPython(bin_dir, env)`` starts one server process that does what our entry points do before
 their work (the CPU runtime set-up, then the Paddle and paddlevideo imports) and waits on a Unix socket.
-It writes ``bin_dir/python``, a small client: ``python script.py ARGS`` and ``python -c CODE ARGS`` are
-sent to the server with the caller's argv, working directory, environment and standard streams (passed
+It writes ``bin_dir/python``, a small client: ``python script.py ARGS``, ``python -c CODE ARGS`` and ``python -m MODULE ARGS``
+are sent to the server with the caller's argv, working directory, environment and standard streams (passed
 as file descriptors); the server forks, the child runs the script as ``__main__`` exactly as the
 interpreter would (``sys.argv``, ``sys.path[0]``, exit status, uncaught tracebacks on stderr), and the
-client exits with the child's status. Anything else (``-m``, interpreter options) runs the real
-interpreter: ``python -m paddle.distributed.launch`` starts its workers with the real one too.
+client exits with the child's status. Anything else (interpreter options) runs the real interpreter,
+and so do the processes a script starts with ``sys.executable`` (``paddle.distributed.launch``'s workers).
 
 What this gives up: a script sees Paddle already imported, so it cannot test what happens *before*
 ``import paddle`` (the tests that do run the real interpreter).
@@ -24,10 +24,10 @@ PRELOAD = ("paddle", "paddle.inference", "paddle.jit", "cv2", "paddlevideo.tasks
 MAX_REQUEST = 1 << 20
 
 CLIENT = r'''#!{python} -S
-# Written by tests/preloaded_python.py: hands `python script.py ...` / `python -c ...` to the preloaded server.
+# Written by tests/preloaded_python.py: hands `python script.py|-c CODE|-m MODULE ...` to the preloaded server.
 import json, os, socket, struct, sys
 args = sys.argv[1:]
-if not args or not (args[0] == "-c" and len(args) > 1 or not args[0].startswith("-") and os.path.isfile(args[0])):
+if not args or not (args[0] in ("-c", "-m") and len(args) > 1 or not args[0].startswith("-") and os.path.isfile(args[0])):
     os.execv({python!r}, [{python!r}] + args)
 with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
     conn.connect({socket_path!r})
@@ -64,6 +64,9 @@ def _run_as_main(argv, cwd, env) -> int:
             module = types.ModuleType("__main__")
             sys.modules["__main__"] = module
             exec(compile(argv[1], "<string>", "exec"), module.__dict__)
+        elif argv[0] == "-m":
+            sys.argv, sys.path[0] = [argv[1]] + argv[2:], os.getcwd()
+            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
         else:
             sys.argv, sys.path[0] = list(argv), os.path.dirname(os.path.realpath(argv[0]))
             runpy.run_path(argv[0], run_name="__main__")

@@ -65,12 +65,14 @@ def test_failures_keep_their_status_and_message(preloaded, mode, status, in_stde
     assert ("Traceback (most recent call last)" in out.stderr) == (mode == "raise")
 
 
-def test_c_pipes_and_the_real_interpreter_for_anything_else(preloaded):
+def test_c_m_stdin_pipes_and_the_real_interpreter_for_options(preloaded):
     root, env = preloaded
     out = _bash("python -c 'import sys; print(sys.argv, sys.path[0] == \"\"); sys.exit(4)' x | tr a-z A-Z",
                 root, env)
     assert out.returncode == 4 and out.stdout == "['-C', 'X'] TRUE\n"
-    real = _bash("python -m json.tool --help && python -S -c 'import sys; print(sys.executable)'", root, env)
-    assert real.returncode == 0 and real.stdout.rstrip().endswith(sys.executable)
+    module = _bash("echo '{\"a\": [1]}' | python -m json.tool --compact", root, env)
+    assert module.returncode == 0 and module.stdout == '{"a":[1]}\n', module.stderr
+    real = _bash("python -S -c 'import sys; print(\"json\" in sys.modules, sys.executable)'", root, env)
+    assert real.returncode == 0 and real.stdout == f"False {sys.executable}\n"  # options: the real interpreter
     missing = _bash("python no_such_script.py", root, env)
     assert missing.returncode == 2 and "can't open file" in missing.stderr
