@@ -6,8 +6,9 @@ It writes ``bin_dir/python``, a small client: ``python script.py ARGS``, ``pytho
 are sent to the server with the caller's argv, working directory, environment and standard streams (passed
 as file descriptors); the server forks, the child runs the script as ``__main__`` exactly as the
 interpreter would (``sys.argv``, ``sys.path[0]``, exit status, uncaught tracebacks on stderr), and the
-client exits with the child's status. Anything else (interpreter options) runs the real interpreter,
-and so do the processes a script starts with ``sys.executable`` (``paddle.distributed.launch``'s workers).
+client exits with the child's status (``-u`` is accepted: the server's streams are unbuffered). Other
+interpreter options run the real interpreter. A script's ``sys.executable`` is the client, so what it starts
+with it (``paddle.distributed.launch``'s workers) forks from the server too.
 
 What this gives up: a script sees Paddle already imported, so it cannot test what happens *before*
 ``import paddle`` (the tests that do run the real interpreter).
@@ -27,11 +28,14 @@ CLIENT = r'''#!{python} -S
 # Written by tests/preloaded_python.py: hands `python script.py|-c CODE|-m MODULE ...` to the preloaded server.
 import json, os, socket, struct, sys
 args = sys.argv[1:]
+if args[:1] == ["-u"]:  # the server's streams are unbuffered already (launch starts workers with -u)
+    args = args[1:]
 if not args or not (args[0] in ("-c", "-m") and len(args) > 1 or not args[0].startswith("-") and os.path.isfile(args[0])):
     os.execv({python!r}, [{python!r}] + args)
 with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
     conn.connect({socket_path!r})
-    request = json.dumps({{"argv": args, "cwd": os.getcwd(), "env": dict(os.environ)}}).encode()
+    request = json.dumps({{"argv": args, "cwd": os.getcwd(), "env": dict(os.environ),
+                          "executable": os.path.abspath(sys.argv[0])}}).encode()
     socket.send_fds(conn, [request], [0, 1, 2])
     reply = conn.recv(4)
 sys.exit(struct.unpack("i", reply)[0] if len(reply) == 4 else 1)
@@ -47,8 +51,10 @@ def _exit_status(exc: SystemExit) -> int:
     return 1
 
 
-def _run_as_main(argv, cwd, env) -> int:
-    """In the forked child: run ``argv`` as ``python ARGV`` would; returns the exit status."""
+def _run_as_main(argv, cwd, env, executable) -> int:
+    """In the forked child: run ``argv`` as ``python ARGV`` would; returns the exit status. ``sys.executable`` is
+    the client, as it would be for an interpreter at that path: processes a script starts with it (the workers
+    of ``paddle.distributed.launch``) fork from the server too."""
     import atexit
     import runpy
     import signal
@@ -56,6 +62,7 @@ def _run_as_main(argv, cwd, env) -> int:
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
+    sys.executable = executable
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     status = 0
     try:
@@ -94,7 +101,7 @@ def _session(conn):
             os.close(fd)
         status = 1
         try:
-            status = _run_as_main(request["argv"], request["cwd"], request["env"])
+            status = _run_as_main(request["argv"], request["cwd"], request["env"], request["executable"])
         finally:
             for stream in (sys.stdout, sys.stderr):
                 try:
@@ -151,8 +158,9 @@ class PreloadedPython:
     def __enter__(self):
         os.makedirs(self.bin_dir, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.server = subprocess.Popen([sys.executable, os.path.abspath(__file__), self.socket_path, *self.modules],
-                                           env=self.env, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+            self.server = subprocess.Popen(
+                [sys.executable, os.path.abspath(__file__), self.socket_path, *self.modules],
+                env=dict(self.env, PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
         line = self.server.stdout.readline()  # blocks until the imports are done (or the server died)
         if line.strip() != b"ready":
             self.server.wait(timeout=60)

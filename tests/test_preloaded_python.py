@@ -14,6 +14,7 @@ print("path0", sys.path[0])
 print("cwd", os.getcwd())
 print("env", os.environ.get("PRELOAD_PROBE"))
 print("main", __name__, "json" in sys.modules)
+print("executable", sys.executable)
 sys.stderr.write("to stderr\\n")
 mode = sys.argv[1] if len(sys.argv) > 1 else ""
 if mode == "raise":
@@ -52,7 +53,10 @@ def test_a_script_sees_what_the_interpreter_would_give_it(preloaded):
     assert f"path0 {os.path.realpath(root / 'pkg')}" in out.stdout
     assert f"cwd {os.path.realpath(root)}" in out.stdout
     assert "env 42" in out.stdout and "main __main__ True" in out.stdout  # preloaded: json already imported
+    assert f"executable {root / 'bin' / 'python'}" in out.stdout  # what starts python again comes back here
     assert out.stderr == "to stderr\n"
+    unbuffered = _bash("python -u pkg/probe.py", root, env)
+    assert unbuffered.returncode == 0 and "main __main__ True" in unbuffered.stdout
 
 
 @pytest.mark.parametrize("mode, status, in_stderr", [("raise", 1, "ValueError: boom"), ("exit3", 3, ""),
