@@ -122,10 +122,23 @@ def write_config(data_root, out_dir, path=None, epochs=2, batch_size=4, num_work
     return path
 
 
-def run_main(*args, cwd=ROOT, timeout=600, env=None):
-    """``python main.py ARGS`` in a subprocess; returns the CompletedProcess (text)."""
-    return subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), *args], cwd=cwd, env=env,
+def run_main(*args, cwd=ROOT, timeout=600, env=None, python=sys.executable):
+    """``python main.py ARGS`` in a subprocess; returns the CompletedProcess (text). ``python`` may be the
+    ``preloaded_python`` fixture: a fresh process without the wait for ``import paddle``."""
+    return subprocess.run([python, os.path.join(ROOT, "main.py"), *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def preloaded_python(tmp_path_factory):
+    """Path of a ``python`` whose scripts fork from one interpreter that has imported Paddle and paddlevideo
+    (tests/preloaded_python.py): each run is a fresh process as far as the script can tell, without the
+    1.5 s ``import paddle``. Not for tests of what happens before that import, nor for signals (a signal
+    reaches the client, not the script)."""
+    from preloaded_python import PreloadedPython
+    bin_dir = tmp_path_factory.mktemp("preloaded_python")
+    with PreloadedPython(bin_dir, os.environ, bin_dir / "server.log") as server:
+        yield server.client
 
 
 def main_in_process(*args, capsys=None):
@@ -225,17 +238,17 @@ REFERENCE_EPOCHS = 4
 
 
 @pytest.fixture(scope="session")
-def reference_run(small_frames, tmp_path_factory):
+def reference_run(small_frames, tmp_path_factory, preloaded_python):
     """One uninterrupted training on ``small_frames`` (REFERENCE_EPOCHS epochs, one DataLoader worker, every
     epoch saved), run once for every test that compares against it or reads its checkpoints. Returns
     ``{"out": folder, "cfg": config path}``; tests must not write into it (copy it first).
 
-    A real process: optimizer accumulator names (``..._velocity_0``) count up within one process, and the
-    resume tests compare .pdopt files written by fresh processes."""
+    A process of its own (forked from ``preloaded_python``): the resume tests compare .pdopt files written by
+    fresh processes."""
     root = tmp_path_factory.mktemp("reference_run")
     out = str(root / "out")
     cfg = write_small_config(small_frames, out, path=str(root / "ref.yaml"), epochs=REFERENCE_EPOCHS,
                              num_workers=1)
-    proc = run_main("-c", cfg)
+    proc = run_main("-c", cfg, python=preloaded_python)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     return {"out": out, "cfg": cfg}

@@ -153,6 +153,7 @@ class PreloadedPython:
     def __init__(self, bin_dir, env, log_path, modules=PRELOAD):
         self.bin_dir, self.env, self.log_path, self.modules = str(bin_dir), dict(env), str(log_path), list(modules)
         self.socket_path = os.path.join(self.bin_dir, "preloaded.sock")
+        self.client = os.path.join(self.bin_dir, "python")
         self.server = None
 
     def __enter__(self):
@@ -166,10 +167,9 @@ class PreloadedPython:
             self.server.wait(timeout=60)
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
                 raise RuntimeError(f"the preloaded python server did not start:\n{f.read()[-3000:]}")
-        client = os.path.join(self.bin_dir, "python")
-        with open(client, "w", encoding="utf-8") as f:
+        with open(self.client, "w", encoding="utf-8") as f:
             f.write(CLIENT.format(python=sys.executable, socket_path=self.socket_path))
-        os.chmod(client, 0o755)
+        os.chmod(self.client, 0o755)
         return self
 
     def __exit__(self, *exc):

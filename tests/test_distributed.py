@@ -1,4 +1,8 @@
-"""Two CPU processes through paddle.distributed.launch (gloo): same weights on both ranks, one set of files."""
+"""Two CPU processes through paddle.distributed.launch (gloo): same weights on both ranks, one set of files.
+
+The training and the test launch fork the launcher and its two workers from ``preloaded_python`` (separate
+processes, gloo between them, without three ``import paddle``); the SIGTERM test launches real interpreters,
+since the signal is what it tests."""
 import os
 import re
 import subprocess
@@ -11,8 +15,8 @@ from conftest import ROOT, main_captured, make_rawframes, metrics_records, write
 pytestmark = pytest.mark.slow  # every test here launches processes
 
 
-def _launch(log_dir, *args, timeout=600):
-    cmd = [sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2", "--log_dir", log_dir,
+def _launch(python, log_dir, *args, timeout=600):
+    cmd = [python, "-m", "paddle.distributed.launch", "--nproc_per_node", "2", "--log_dir", log_dir,
            os.path.join(ROOT, "main.py"), *args]
     env = dict(os.environ, OMP_NUM_THREADS="1")  # two processes share the cores
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
@@ -24,7 +28,7 @@ def _worker_log(log_dir, rank):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, preloaded_python):
     root = tmp_path_factory.mktemp("dist")
     # 8 train clips (2 ranks x batch 2), 4 valid clips.
     data = make_rawframes(str(root / "data"), per_class=3, num_frames=6, val_per_class=1,
@@ -32,7 +36,7 @@ def trained(tmp_path_factory):
     out = str(root / "out")
     cfg = write_small_config(data, out, path=str(root / "cfg.yaml"), epochs=2, batch_size=2)
     log_dir = str(root / "log")
-    proc = _launch(log_dir, "-c", cfg, "--validate")
+    proc = _launch(preloaded_python, log_dir, "-c", cfg, "--validate")
     return {"proc": proc, "out": out, "log_dir": log_dir, "cfg": cfg}
 
 
@@ -59,7 +63,7 @@ def test_only_one_set_of_files(trained):
     assert set(names) == expected, names
 
 
-def test_distributed_test_counts_each_clip_once(trained, tmp_path):
+def test_distributed_test_counts_each_clip_once(trained, preloaded_python, tmp_path):
     """5 clips on 2 ranks: the sampler pads one repeat; the result equals a single-process test."""
     data_list = trained["cfg"].replace("cfg.yaml", os.path.join("data", "train_frames.list"))
     with open(data_list, encoding="utf-8") as f:
@@ -69,7 +73,7 @@ def test_distributed_test_counts_each_clip_once(trained, tmp_path):
     weights = os.path.join(trained["out"], "TSN_demo_epoch_00002.pdparams")
     args = ("-c", trained["cfg"], "--test", "-w", weights, "-o", f"DATASET.test.file_path={five}")
     log_dir = str(tmp_path / "log")
-    proc = _launch(log_dir, *args)
+    proc = _launch(preloaded_python, log_dir, *args)
     rank0 = _worker_log(log_dir, 0)
     assert proc.returncode == 0, rank0[-3000:]
     assert "[TEST] Processing batch 0/1 ..." in rank0  # 5 // (batch 2 x 2 ranks), as PaddleVideo prints

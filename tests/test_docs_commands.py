@@ -9,7 +9,7 @@ epochs), so that every documented command finishes in seconds (the demo config t
 also seeded with a trained-for-one-step checkpoint and an export so that pages can run in any order.
 
 The sandbox's ``python`` is the same interpreter with Paddle and paddlevideo already imported
-(tests/preloaded_python.py: each ``python script.py``, ``-c`` or ``-m`` forks from it and runs as
+(the ``preloaded_python`` fixture, tests/preloaded_python.py: each ``python script.py``, ``-c`` or ``-m`` forks from it and runs as
 ``__main__``), so a command costs its work and not a 1.5 s ``import paddle``; the workers that
 ``paddle.distributed.launch`` starts are real interpreters.
 
@@ -27,7 +27,6 @@ import sys
 import pytest
 
 from conftest import write_video
-from preloaded_python import PreloadedPython
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC_FILES = ["docs/data.md", "docs/config.md", "docs/train.md", "docs/model.md", "docs/distributed.md",
@@ -117,9 +116,8 @@ def _run(argv, cwd, env):
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
+def sandbox(tmp_path_factory, preloaded_python):
     ws = tmp_path_factory.mktemp("docs_ws")
-    bin_dir = tmp_path_factory.mktemp("preloaded_python")
     for name in ("main.py", "paddlevideo", "tools", "deploy", "benchmarks", "setup.py", "README.md", "docs"):
         if os.path.exists(os.path.join(ROOT, name)):
             os.symlink(os.path.join(ROOT, name), ws / name)
@@ -127,13 +125,9 @@ def sandbox(tmp_path_factory):
     for script in os.listdir(os.path.join(ROOT, "data", "k400")):
         if script.endswith(".py"):
             os.symlink(os.path.join(ROOT, "data", "k400", script), ws / "data" / "k400" / script)
-    env = dict(os.environ, PATH=os.pathsep.join([str(bin_dir), os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
-               PYTHONPATH=str(ws), PYTHONUNBUFFERED="1")
-    with PreloadedPython(bin_dir, env, bin_dir / "server.log"):
-        yield _fill_sandbox(ws, env, str(bin_dir / "python"))
-
-
-def _fill_sandbox(ws, env, py):
+    path = [os.path.dirname(preloaded_python), os.path.dirname(sys.executable), os.environ.get("PATH", "")]
+    env = dict(os.environ, PATH=os.pathsep.join(path), PYTHONPATH=str(ws), PYTHONUNBUFFERED="1")
+    py = preloaded_python
     # Miniature Kinetics-400: 4 classes, 3 train + 1 val clip each.
     for split, count in (("train", 3), ("val", 1)):
         for label, cls in enumerate(K400_CLASSES):

@@ -1,7 +1,8 @@
 """Crash safety: kill -9 mid-training leaves complete checkpoints; resuming gives the same final weights.
 
-The uninterrupted run compared against is the session's ``reference_run``; only the killed run is a real process
-(the kill is what is tested); resuming and the config errors run in-process."""
+The uninterrupted run compared against is the session's ``reference_run``. The killed run is a real interpreter
+(the kill is what is tested); the resume is a fresh process forked from ``preloaded_python``; the config errors
+run in-process."""
 import os
 import signal
 import subprocess
@@ -30,7 +31,7 @@ def _assert_identical(a_path, b_path):
 
 
 @pytest.mark.slow
-def test_kill9_then_resume_matches_uninterrupted(small_frames, reference_run, tmp_path):
+def test_kill9_then_resume_matches_uninterrupted(small_frames, reference_run, preloaded_python, tmp_path):
     epochs = REFERENCE_EPOCHS
     ref_out = reference_run["out"]
     out = str(tmp_path / "killed")
@@ -51,7 +52,7 @@ def test_kill9_then_resume_matches_uninterrupted(small_frames, reference_run, tm
     saved = sorted(n for n in os.listdir(out) if n.endswith(".pdparams"))
     assert f"TSN_demo_epoch_{epochs:05d}.pdparams" not in saved, "the kill came too late to test resume"
 
-    proc = run_main("-c", cfg, "--resume")  # a fresh process, as the killed run was (see reference_run)
+    proc = run_main("-c", cfg, "--resume", python=preloaded_python)  # a fresh process, as the killed run was
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Resume from checkpoint:" in proc.stdout
     assert "<= resume_epoch" in proc.stdout

@@ -64,7 +64,8 @@ def _same_weights(a, b):
 
 
 @pytest.mark.slow
-def test_sigterm_stops_cleanly_locks_the_folder_and_resumes_to_the_same_weights(data, reference_run, tmp_path):
+def test_sigterm_stops_cleanly_locks_the_folder_and_resumes_to_the_same_weights(
+        data, reference_run, preloaded_python, tmp_path):
     epochs = REFERENCE_EPOCHS
     ref_out = reference_run["out"]
 
@@ -91,7 +92,7 @@ def test_sigterm_stops_cleanly_locks_the_folder_and_resumes_to_the_same_weights(
     final = f"TSN_demo_epoch_{epochs:05d}.pdparams"
     assert final not in os.listdir(out)
 
-    resumed = run_main("-c", cfg, "--resume")  # a fresh process, as the reference was (see reference_run)
+    resumed = run_main("-c", cfg, "--resume", python=preloaded_python)  # a fresh process, as the reference was
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert _same_weights(os.path.join(ref_out, final), os.path.join(out, final))
 
