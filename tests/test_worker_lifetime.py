@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, make_checkpoint, make_rawframes, write_config
+from conftest import ROOT, make_checkpoint, make_rawframes, run_main, write_config
 from paddlevideo.tasks.metrics_log import read_metrics
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc to find the workers")
@@ -83,7 +83,7 @@ def data(tmp_path_factory):
 
 
 @pytest.mark.slow  # a real main.py run with 2 workers
-def test_kill_9_leaves_no_worker_and_resume_is_accepted(data, tmp_path):
+def test_kill_9_leaves_no_worker_and_resume_is_accepted(data, preloaded_python, tmp_path):
     out = tmp_path / "out"
     cfg = write_config(data, str(out), epochs=2, batch_size=2, num_workers=2)
     run = _start("-c", cfg)
@@ -98,8 +98,7 @@ def test_kill_9_leaves_no_worker_and_resume_is_accepted(data, tmp_path):
     assert _wait_until_gone(workers) == [], "DataLoader workers outlived the killed run"
     with open(out / "metrics.jsonl", "ab") as f:
         f.write(b'{"event": "step", "mode": "tr')  # as if the kill had landed in the middle of an append
-    resumed = subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), "-c", cfg, "--resume"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=600)
+    resumed = run_main("-c", cfg, "--resume", python=preloaded_python)  # a fresh process, without the import wait
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert (out / "TSN_demo_epoch_00002.pdparams").is_file()
     assert "metrics.jsonl: removed a torn last line (29 bytes) left by an interrupted run" in resumed.stdout
