@@ -153,6 +153,11 @@ class PreloadedPython:
     def __init__(self, bin_dir, env, log_path, modules=PRELOAD):
         self.bin_dir, self.env, self.log_path, self.modules = str(bin_dir), dict(env), str(log_path), list(modules)
         self.socket_path = os.path.join(self.bin_dir, "preloaded.sock")
+        self.socket_dir = None
+        if len(self.socket_path) > 100:  # AF_UNIX paths end at 107 bytes: a long temp folder gets a short one
+            import tempfile
+            self.socket_dir = tempfile.mkdtemp(prefix="pp-", dir="/tmp")
+            self.socket_path = os.path.join(self.socket_dir, "s")
         self.client = os.path.join(self.bin_dir, "python")
         self.server = None
 
@@ -176,6 +181,9 @@ class PreloadedPython:
         self.server.kill()
         self.server.wait(timeout=60)
         self.server.stdout.close()
+        if self.socket_dir:
+            import shutil
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -80,3 +80,14 @@ def test_c_m_stdin_pipes_and_the_real_interpreter_for_options(preloaded):
     assert real.returncode == 0 and real.stdout == f"False {sys.executable}\n"  # options: the real interpreter
     missing = _bash("python no_such_script.py", root, env)
     assert missing.returncode == 2 and "can't open file" in missing.stderr
+
+
+def test_a_long_temporary_folder_still_gets_a_socket(tmp_path):
+    bin_dir = tmp_path / ("d" * 60) / ("e" * 60)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    with PreloadedPython(bin_dir, env, tmp_path / "server.log", modules=["json"]) as server:
+        assert len(server.socket_path) <= 100
+        out = subprocess.run(["python", "-c", "import sys; print('json' in sys.modules)"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout == "True\n"
+    assert not os.path.exists(server.socket_path)
