@@ -2,10 +2,10 @@
 
 ``PreloadedPython(bin_dir, env)`` starts one server process that does what our entry points do before
 their work (the CPU runtime set-up, then the Paddle and paddlevideo imports) and waits on a Unix socket.
-It writes ``bin_dir/python``, a small client: ``python script.py ARGS``, ``python -c CODE ARGS`` and ``python -m MODULE ARGS``
-are sent to the server with the caller's argv, working directory, environment and standard streams (passed
-as file descriptors); the server forks, the child runs the script as ``__main__`` exactly as the
-interpreter would (``sys.argv``, ``sys.path[0]``, exit status, uncaught tracebacks on stderr), and the
+It writes ``bin_dir/python``, a small client: ``python script.py ARGS``, ``python -c CODE ARGS`` and
+``python -m MODULE ARGS`` are sent to the server with the caller's argv, working directory, environment
+and standard streams (passed as file descriptors); the server forks, the child runs the script as
+``__main__`` exactly as the interpreter would (``sys.argv``, ``sys.path[0]``, exit status, uncaught tracebacks on stderr), and the
 client exits with the child's status (``-u`` is accepted: the server's streams are unbuffered). Other
 interpreter options run the real interpreter. A script's ``sys.executable`` is the client, so what it starts
 with it (``paddle.distributed.launch``'s workers) forks from the server too.
@@ -15,6 +15,7 @@ What this gives up: a script sees Paddle already imported, so it cannot test wha
 """
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -30,7 +31,8 @@ import json, os, socket, struct, sys
 args = sys.argv[1:]
 if args[:1] == ["-u"]:  # the server's streams are unbuffered already (launch starts workers with -u)
     args = args[1:]
-if not args or not (args[0] in ("-c", "-m") and len(args) > 1 or not args[0].startswith("-") and os.path.isfile(args[0])):
+is_script = bool(args) and not args[0].startswith("-") and os.path.isfile(args[0])
+if not (is_script or args[:1] in (["-c"], ["-m"]) and len(args) > 1):  # options, or a missing script
     os.execv({python!r}, [{python!r}] + args)
 with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
     conn.connect({socket_path!r})
@@ -57,13 +59,11 @@ def _run_as_main(argv, cwd, env, executable) -> int:
     of ``paddle.distributed.launch``) fork from the server too."""
     import atexit
     import runpy
-    import signal
     import types
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
     sys.executable = executable
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     status = 0
     try:
         if argv[0] == "-c":
@@ -91,6 +91,7 @@ def _run_as_main(argv, cwd, env, executable) -> int:
 
 def _session(conn):
     """One client: receive its request and streams, run it in a child, send back the exit status."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the server ignores it; this process waits for its child
     request, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 3)
     request = json.loads(request)
     child = os.fork()
@@ -129,15 +130,10 @@ def serve(socket_path, modules):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(socket_path)
     listener.listen(16)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished sessions are reaped by the kernel
     print("ready", flush=True)
     while True:
         conn, _ = listener.accept()
-        while True:  # reap finished sessions
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
         if os.fork() == 0:
             listener.close()
             try:

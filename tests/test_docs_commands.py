@@ -8,10 +8,10 @@ epochs), so that every documented command finishes in seconds (the demo config t
 (checkpoints, exports) are there for later ones, as for a user following the page; the sandbox is
 also seeded with a trained-for-one-step checkpoint and an export so that pages can run in any order.
 
-The sandbox's ``python`` is the same interpreter with Paddle and paddlevideo already imported
-(the ``preloaded_python`` fixture, tests/preloaded_python.py: each ``python script.py``, ``-c`` or ``-m`` forks from it and runs as
-``__main__``), so a command costs its work and not a 1.5 s ``import paddle``; the workers that
-``paddle.distributed.launch`` starts are real interpreters.
+The sandbox's ``python`` is the same interpreter with Paddle and paddlevideo already imported (the
+``preloaded_python`` fixture, tests/preloaded_python.py): each ``python script.py``, ``-c`` or ``-m``, and
+each worker ``paddle.distributed.launch`` starts, forks from it and runs as ``__main__``, so a command
+costs its work and not a 1.5 s ``import paddle``.
 
 Commands that cannot run on one CPU machine are listed in SKIP with the reason, and commands that
 are documented to fail here (TensorRT on a CPU build) in EXPECTED_EXIT with their exit code. Any

@@ -49,7 +49,7 @@ def test_a_script_sees_what_the_interpreter_would_give_it(preloaded):
     root, env = preloaded
     out = _bash("python pkg/probe.py a 'b c'", root, env, PRELOAD_PROBE="42")
     assert out.returncode == 0, out.stderr
-    assert f"argv ['pkg/probe.py', 'a', 'b c']" in out.stdout
+    assert "argv ['pkg/probe.py', 'a', 'b c']" in out.stdout
     assert f"path0 {os.path.realpath(root / 'pkg')}" in out.stdout
     assert f"cwd {os.path.realpath(root)}" in out.stdout
     assert "env 42" in out.stdout and "main __main__ True" in out.stdout  # preloaded: json already imported
