@@ -5,8 +5,8 @@ their work (the CPU runtime set-up, then the Paddle and paddlevideo imports) and
 It writes ``bin_dir/python``, a small client: ``python script.py ARGS``, ``python -c CODE ARGS`` and
 ``python -m MODULE ARGS`` are sent to the server with the caller's argv, working directory, environment
 and standard streams (passed as file descriptors); the server forks, the child runs the script as
-``__main__`` exactly as the interpreter would (``sys.argv``, ``sys.path[0]``, exit status, uncaught tracebacks on stderr), and the
-client exits with the child's status (``-u`` is accepted: the server's streams are unbuffered). Other
+``__main__`` exactly as the interpreter would (``sys.argv``, ``sys.path[0]``, exit status, uncaught
+tracebacks on stderr), and the client exits with the child's status (``-u`` is accepted: the server's streams are unbuffered). Other
 interpreter options run the real interpreter. A script's ``sys.executable`` is the client, so what it starts
 with it (``paddle.distributed.launch``'s workers) forks from the server too.
 
