@@ -2,13 +2,13 @@
 
 ``PreloadedPython(bin_dir, env)`` starts one server process that does what our entry points do before
 their work (the CPU runtime set-up, then the Paddle and paddlevideo imports) and waits on a Unix socket.
-It writes ``bin_dir/python``, a small client: ``python script.py ARGS``, ``python -c CODE ARGS`` and
-``python -m MODULE ARGS`` are sent to the server with the caller's argv, working directory, environment
-and standard streams (passed as file descriptors); the server forks, the child runs the script as
-``__main__`` exactly as the interpreter would (``sys.argv``, ``sys.path[0]``, exit status, uncaught
-tracebacks on stderr), and the client exits with the child's status (``-u`` is accepted: the server's streams are unbuffered). Other
-interpreter options run the real interpreter. A script's ``sys.executable`` is the client, so what it starts
-with it (``paddle.distributed.launch``'s workers) forks from the server too.
+It writes ``bin_dir/python``, a small client. ``python script.py ARGS``, ``python -c CODE ARGS`` and
+``python -m MODULE ARGS`` go to the server with the caller's argv, working directory, environment and
+standard streams (passed as file descriptors). The server forks; the child runs the script as
+``__main__`` as the interpreter would (``sys.argv``, ``sys.path[0]``, exit status, uncaught tracebacks
+on stderr); the client exits with the child's status. ``-u`` is accepted (the server's streams are
+unbuffered); other interpreter options run the real interpreter. A script's ``sys.executable`` is the
+client, so what it starts with it (``paddle.distributed.launch``'s workers) forks from the server too.
 
 What this gives up: a script sees Paddle already imported, so it cannot test what happens *before*
 ``import paddle`` (the tests that do run the real interpreter).
