@@ -142,3 +142,20 @@ def test_full_disk_is_one_clear_error_and_leaves_the_old_checkpoint(tmp_path):
         assert sorted(os.listdir(disk)) == ["TSN_epoch_00001.pdparams"]  # no partial temp file left
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_any_bytes_that_are_not_a_checkpoint_give_the_corrupt_message(tmp_path):
+    """Bytes that are not a pickle fail inside the unpickler in many ways (EOFError, KeyError, OverflowError for
+    a string length beyond 2**63, ...): each is the one 'corrupt' error naming the file and the cause."""
+    import random
+    huge_string = b"\x80\x04\x8d" + (2**63 + 5).to_bytes(8, "little")  # BINUNICODE8 of an impossible length
+    payloads = [huge_string] + [random.Random(seed).randbytes(2000) for seed in range(300)]
+    payloads += [b"\x80\x04" + random.Random(seed).randbytes(200) for seed in range(300)]  # past the header
+    bad = tmp_path / "bad.pdparams"
+    for number, payload in enumerate(payloads):
+        bad.write_bytes(payload)
+        with pytest.raises(CheckpointError, match=r"bad.pdparams is corrupt or not a Paddle checkpoint|refused"):
+            load(str(bad))
+        if number == 0:
+            with pytest.raises(CheckpointError, match=r"\(OverflowError: BINUNICODE exceeds"):
+                load(str(bad))

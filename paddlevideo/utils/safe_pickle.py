@@ -90,6 +90,10 @@ def _count_opcodes(data: bytes):
         pass  # a malformed stream: the unpickler reports it in its own words
 
 
+class CorruptPickle(pickle.UnpicklingError):
+    """The bytes are not a pickle; the message is the unpickler's own error, ``Type: detail``."""
+
+
 class _CheckpointUnpickler(pickle.Unpickler):
     def __init__(self, file, data_size: int):
         super().__init__(file)
@@ -192,12 +196,17 @@ def check_checkpoint_bytes(data: bytes):
     """Unpickle ``data`` with only checkpoint types allowed; returns the object (numpy arrays for tensors).
 
     Raises ``ForbiddenObject`` naming the first object that is not allowed, ``CheckpointTooComplex`` when it
-    builds more than any checkpoint (see the limits above), or the usual unpickling errors for a corrupt file.
+    builds more than any checkpoint (see the limits above), or ``CorruptPickle`` for bytes that are not a pickle.
     """
     _count_opcodes(data)
     try:
         obj = _CheckpointUnpickler(io.BytesIO(data), len(data)).load()
+    except (ForbiddenObject, CheckpointTooComplex):
+        raise
     except MemoryError:
         raise CheckpointTooComplex(f"it asks for more memory than its {len(data):,} bytes can hold") from None
+    except Exception as err:  # arbitrary bytes fail in many ways: EOFError, KeyError, OverflowError, struct.error...
+        detail = str(err).splitlines()[0][:200] if str(err) else "no detail"
+        raise CorruptPickle(f"{type(err).__name__}: {detail}") from None
     _GraphCheck(len(data)).measure(obj)
     return obj

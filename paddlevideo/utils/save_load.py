@@ -9,7 +9,7 @@ import shutil
 from .atomic import atomic_write
 from .download import fetch_weights
 from .errors import UserError
-from .safe_pickle import CheckpointTooComplex, ForbiddenObject, check_checkpoint_bytes
+from .safe_pickle import CheckpointTooComplex, CorruptPickle, ForbiddenObject, check_checkpoint_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ def load(path: str):
             "(loading it could run code); only state dicts and optimizer state are loaded") from None
     except CheckpointTooComplex as err:
         raise CheckpointError(f"checkpoint {path} refused: {err}") from None
+    except CorruptPickle as err:
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a Paddle checkpoint ({err})") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, AttributeError,
             IndexError, OSError, RuntimeError, ModuleNotFoundError, UnicodeDecodeError) as err:
         raise CheckpointError(
